@@ -1,0 +1,67 @@
+# Parley: `make run` serves the embedded mode, `make test` runs the suite.
+# Every target installs what it needs into .venv (pinned requirements).
+
+PYTHON ?= python3
+PORT ?= 8000
+HOST ?= 127.0.0.1
+WEB_CONCURRENCY ?= 2
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: run serve serve-prod migrate test test-slow test-browser lint format typecheck bench bench-full clean install install-dev
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parley needs Python >= 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+## Embedded mode: SQLite (WAL) under var/, in-memory channel layer, one process.
+run: migrate
+	@echo "Parley on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-ping-interval 20 --ws-ping-timeout 20 --no-server-header
+
+## Production mode: PostgreSQL + Redis, WEB_CONCURRENCY worker processes.
+serve-prod: install
+	PARLEY_ENV=production $(PY) manage.py check --deploy --fail-level ERROR
+	PARLEY_ENV=production $(PY) manage.py migrate --noinput
+	PARLEY_ENV=production $(PY) manage.py collectstatic --noinput -v0
+	PARLEY_ENV=production $(BIN)/gunicorn config.asgi:application -c config/gunicorn.py
+
+test: install-dev
+	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} -m "not slow"
+
+test-slow: install-dev
+	$(BIN)/pytest -q -m slow
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install-dev
+	$(PY) -m bench --quick
+
+bench-full: install-dev
+	$(PY) -m bench --full
+
+clean:
+	rm -rf $(VENV) var/test-*.sqlite3*

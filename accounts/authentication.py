@@ -1,0 +1,20 @@
+"""DRF authentication: SimpleJWT's header parsing, our token rules (accounts.tokens)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework_simplejwt import authentication
+
+from accounts.models import User
+from accounts.tokens import user_for_validated_token
+from common.errors import NotAuthenticated
+
+
+class JWTAuthentication(authentication.JWTAuthentication):
+    def get_user(self, validated_token: Any) -> User:
+        try:
+            return user_for_validated_token(validated_token)
+        except NotAuthenticated as exc:
+            raise exceptions.AuthenticationFailed(exc.detail, code=exc.code) from exc

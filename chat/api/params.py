@@ -1,0 +1,50 @@
+"""Query-parameter parsing: a malformed value is a 400 with the parameter's name."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rest_framework.request import Request
+
+from chat.selectors import ConversationCursor
+from common.errors import InvalidInput
+
+MAX_ID = 2**63 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def query_int(
+    request: Request,
+    name: str,
+    *,
+    default: int | None = None,
+    minimum: int = 1,
+    cap: int | None = None,
+) -> int | None:
+    """An integer query parameter; values above `cap` are lowered to it, not refused."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    raw = raw.strip()
+    if not raw.lstrip("-").isdigit() or len(raw) > 19:
+        raise InvalidInput(f"'{name}' must be an integer.", field=name, code="invalid_parameter")
+    value = int(raw)
+    if value < minimum or value > MAX_ID:
+        raise InvalidInput(f"'{name}' must be at least {minimum}.", field=name, code="invalid_parameter")
+    return min(value, cap) if cap is not None else value
+
+
+def conversation_cursor(request: Request) -> ConversationCursor | None:
+    """Cursors are `<activity time in microseconds>~<conversation id>`, opaque to clients."""
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    micros, _, ident = raw.partition("~")
+    if not micros.isdigit() or not ident.isdigit() or len(micros) > 18 or len(ident) > 18:
+        raise InvalidInput("'cursor' is not a cursor from this API.", field="cursor", code="invalid_parameter")
+    return ConversationCursor(updated_at=EPOCH + int(micros) * MICROSECOND, id=int(ident))
+
+
+def encode_conversation_cursor(cursor: ConversationCursor) -> str:
+    return f"{(cursor.updated_at - EPOCH) // MICROSECOND}~{cursor.id}"

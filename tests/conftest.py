@@ -1,0 +1,139 @@
+"""Shared test wiring: users with real JWTs, and an HTTP client on the real ASGI app.
+
+`api(user)` sends requests through `config.asgi.application` (the body limit, the
+protocol router, Django's ASGI handler, DRF) with a real access token, so a test sees
+exactly what a client on the wire sees.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json as jsonlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from asgiref.sync import async_to_sync
+from django.core.cache import cache
+
+from accounts.models import User
+from accounts.tokens import token_pair_for_user
+
+PASSWORD = "correct-horse-battery-staple"
+_names = itertools.count(1)
+
+
+class Api:
+    """A synchronous HTTP client for the ASGI application."""
+
+    def __init__(self, token: str | None = None) -> None:
+        from config.asgi import application
+
+        self.token = token
+        self._transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if self.token and "Authorization" not in headers:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return async_to_sync(self._request)(method, path, headers=headers, **kwargs)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async with httpx.AsyncClient(transport=self._transport, base_url="http://testserver") as client:
+            response = await client.request(method, path, **kwargs)
+            await response.aread()
+            return response
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+def body(response: httpx.Response) -> Any:
+    """The JSON body, asserting the response is JSON (never an HTML error page)."""
+    assert response.headers.get("content-type", "").startswith("application/json"), (
+        response.status_code,
+        response.headers.get("content-type"),
+        response.text[:300],
+    )
+    return jsonlib.loads(response.content)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keep_test_connections_open() -> Iterator[None]:
+    """Django's ASGI handler closes "old" connections at request start and end; in
+    tests that would close the connection holding the test transaction (Django's own
+    test clients disconnect the same receiver)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(username: str | None = None, *, password: str = PASSWORD, **fields: Any) -> User:
+        name = username or f"user{next(_names)}"
+        user = User(username=name, **fields)
+        user.set_password(password)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], Api]:
+    """`api(user)` is a client authenticated with a fresh real JWT; `api(None)` is anonymous."""
+
+    def make(user: User | None = None) -> Api:
+        return Api(token_pair_for_user(user)["access"] if user is not None else None)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user: Callable[..., User]) -> User:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., User]) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(make_user: Callable[..., User]) -> User:
+    return make_user("carol")
+
+
+@pytest.fixture
+def direct(alice: User, bob: User, api: Callable[[User | None], Api]) -> dict[str, Any]:
+    """A direct conversation of alice and bob, started by alice."""
+    response = api(alice).post("/api/chat/conversations/start/", json={"user2": bob.pk})
+    assert response.status_code == 201, response.text
+    return body(response)
