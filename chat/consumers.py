@@ -1,5 +1,537 @@
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+"""WebSocket transport: authenticate, subscribe, parse commands, deliver in `seq` order.
+
+One consumer serves both routes:
+
+    /ws/chat/<id>/   one conversation (the seed's socket)
+    /ws/chat/        every conversation of the user, plus per-user frames
+
+Delivery per conversation keeps a cursor (the last `seq` sent). A live frame at
+`cursor + 1` is sent; one at or below the cursor is a duplicate and dropped; one
+further ahead means frames were missed (the channel layer is at-most-once), so the
+gap is read from the database first. Subscribing happens before the catch-up read,
+so a reconnecting client with `since` gets every event after it exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from chat import commands, events, presence
+from chat.commands import SocketGrant
+from common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_BAD_REQUEST = 4400
+CLOSE_TOO_MANY = 4429
+
+AUTH_TIMEOUT_SECONDS = 10
+HEARTBEAT_SECONDS = 30
+RESYNC_SECONDS = 60
+
+ALIASES = {"read": "message.read", "edit": "message.edit", "delete": "message.delete", "send": "message.send"}
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
-    pass
+def close_code_for(error: AppError) -> int:
+    if isinstance(error, NotAuthenticated):
+        return CLOSE_UNAUTHORIZED
+    if isinstance(error, NotParticipant):
+        return CLOSE_FORBIDDEN
+    if isinstance(error, NotFound):
+        return CLOSE_NOT_FOUND
+    return CLOSE_FORBIDDEN if error.status == 403 else CLOSE_BAD_REQUEST
+
+
+class CommandBudget:
+    """Per-socket flood control: a token bucket; far past it, the socket is closed."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+        self.refusals = 0
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.refusals = 0
+            return True
+        self.refusals += 1
+        return False
+
+    @property
+    def flooding(self) -> bool:
+        return self.refusals > self.burst
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    groups: list[str] = []
+
+    # --- Handshake ------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.grant: SocketGrant | None = None
+        self.cursors: dict[int, int] = {}
+        self.subscribed: set[str] = set()
+        self.conversation_id: int | None = None
+        self.seen_presence: dict[int, bool] = {}
+        self.typing_sent: dict[int, tuple[float, bool]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self.lock = asyncio.Lock()
+        self.counted = False
+        self.closing = False
+        rate, seconds = (int(x) for x in settings.RATE_LIMITS["ws_command"].split("/"))
+        self.budget = CommandBudget(rate=rate / seconds, burst=rate)
+        route = self.scope.get("url_route", {}).get("kwargs", {})
+        if route.get("conversation_id"):
+            self.conversation_id = int(route["conversation_id"])
+
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            self.since = self._parse_since(query.get("since", [None])[0])
+        except ValueError as exc:
+            await self._send_error(None, "invalid_since", str(exc))
+            await self._close(CLOSE_BAD_REQUEST)
+            return
+        token = query.get("token", [None])[0]
+        if token:
+            await self._open(token)
+        else:
+            self.tasks.append(asyncio.ensure_future(self._auth_deadline()))
+
+    def _parse_since(self, raw: str | None) -> dict[int, int]:
+        if raw is None or raw == "":
+            return {}
+        if self.conversation_id is not None:
+            if not raw.isdigit():
+                raise ValueError("'since' must be a non-negative integer seq.")
+            return {self.conversation_id: int(raw)}
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ValueError("'since' must be a JSON object of conversation id -> seq.") from None
+        if not isinstance(value, dict):
+            raise ValueError("'since' must be a JSON object of conversation id -> seq.")
+        since: dict[int, int] = {}
+        for key, seq in value.items():
+            if not str(key).isdigit() or not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+                raise ValueError("'since' maps conversation ids to non-negative integers.")
+            since[int(key)] = seq
+        return since
+
+    async def _auth_deadline(self) -> None:
+        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
+        if self.grant is None:
+            await self._send_error(None, "auth_timeout", "Send an auth frame or a ?token= first.")
+            await self._close(CLOSE_UNAUTHORIZED)
+
+    async def _open(self, token: str) -> None:
+        try:
+            grant = await database_sync_to_async(commands.socket_authenticate)(
+                token=token, conversation_id=self.conversation_id
+            )
+        except AppError as error:
+            await self._send_error(None, error.code, error.detail)
+            await self._close(close_code_for(error))
+            return
+        user_id = grant.user.pk
+        count = await database_sync_to_async(presence.socket_opened)(user_id)
+        if count > settings.CHAT_WS_MAX_SOCKETS_PER_USER:
+            await database_sync_to_async(presence.socket_closed)(user_id)
+            await self._send_error(None, "too_many_sockets", "Too many open sockets for this user.")
+            await self._close(CLOSE_TOO_MANY)
+            return
+        self.grant = grant
+        self.counted = True
+        await self._subscribe(events.user_group(user_id))
+        for cid in grant.subscribe:
+            await self._subscribe(events.conversation_group(cid))
+        async with self.lock:
+            catch_up = await database_sync_to_async(commands.socket_catch_up)(
+                user_id=user_id, conversation_ids=grant.subscribe, since=self.since
+            )
+            for cid in catch_up.left:
+                await self._unsubscribe(cid)
+            if self.conversation_id is not None and self.conversation_id in catch_up.left:
+                await self._close(CLOSE_FORBIDDEN)
+                return
+            self.cursors.update(catch_up.cursors)
+            for frame in catch_up.frames:
+                await self._deliver_stored(frame)
+        await self._send_json(
+            {"type": "ready", "user": user_id, "conversations": {str(k): v for k, v in self.cursors.items()}}
+        )
+        if count == 1:
+            online = events.presence(user_id=user_id, online=True)
+            for cid in grant.member_of:
+                events.publish_to_conversation(cid, online)
+        await self._presence_snapshot()
+        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
+        self.tasks.append(asyncio.ensure_future(self._expiry_watch()))
+
+    async def _presence_snapshot(self) -> None:
+        assert self.grant is not None
+        grant = self.grant
+
+        def online() -> set[int]:
+            others = commands.co_members(user_id=grant.user.pk, conversation_ids=grant.subscribe)
+            return presence.online_users(others)
+
+        for user_id in sorted(await database_sync_to_async(online)()):
+            self.seen_presence[user_id] = True
+            await self._send_json(events.presence(user_id=user_id, online=True))
+
+    async def disconnect(self, code: int) -> None:
+        self.closing = True
+        for task in self.tasks:
+            task.cancel()
+        for group in list(self.subscribed):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.subscribed.clear()
+        if self.counted and self.grant is not None:
+            user_id = self.grant.user.pk
+            remaining = await database_sync_to_async(presence.socket_closed)(user_id)
+            if remaining == 0:
+                offline = events.presence(user_id=user_id, online=False)
+                for cid in self.grant.member_of:
+                    events.publish_to_conversation(cid, offline)
+
+    # --- Background duties ------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        """Keep presence fresh and, now and then, compare cursors with the database so a
+        doorbell lost while Redis was away is noticed without waiting for the next event."""
+        assert self.grant is not None
+        last_resync = time.monotonic()
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS * (0.8 + 0.4 * random.random()))
+            await database_sync_to_async(presence.heartbeat)(self.grant.user.pk)
+            if time.monotonic() - last_resync >= RESYNC_SECONDS and self.cursors:
+                last_resync = time.monotonic()
+                await self.resync()
+
+    async def resync(self) -> None:
+        latest = await database_sync_to_async(commands.socket_last_seqs)(conversation_ids=list(self.cursors))
+        async with self.lock:
+            for cid, seq in latest.items():
+                if cid in self.cursors and seq > self.cursors[cid]:
+                    await self._fill(cid)
+
+    async def _expiry_watch(self) -> None:
+        while self.grant is not None:
+            delay = self.grant.expires_at - time.time()
+            if delay <= 0:
+                await self._send_error(None, "token_expired", "The access token expired; reconnect with a new one.")
+                await self._close(CLOSE_UNAUTHORIZED)
+                return
+            await asyncio.sleep(min(delay, 3600))
+
+    # --- Client frames ----------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return
+        if text_data is None:
+            await self._send_error(None, "binary_not_supported", "Send JSON text frames.")
+            return
+        if len(text_data) > settings.CHAT_WS_MAX_FRAME_BYTES:
+            await self._send_error(
+                None, "frame_too_large", f"Frames are limited to {settings.CHAT_WS_MAX_FRAME_BYTES} bytes."
+            )
+            return
+        if not self.budget.take():
+            if self.budget.flooding:
+                await self._send_error(None, "flooding", "Too many frames; closing.")
+                await self._close(CLOSE_TOO_MANY)
+            else:
+                await self._send_error(None, "rate_limited", "Too many frames; slow down.")
+            return
+        try:
+            frame = json.loads(text_data)
+        except json.JSONDecodeError:
+            await self._send_error(None, "invalid_json", "Frames must be JSON objects.")
+            return
+        if not isinstance(frame, dict):
+            await self._send_error(None, "invalid_frame", "Frames must be JSON objects.")
+            return
+        ref = frame.get("ref")
+        if ref is not None and not isinstance(ref, str | int):
+            ref = None
+        kind = frame.get("type")
+        if kind is None and "content" in frame:
+            kind = "message.send"  # the seed's original frames had no type
+        kind = ALIASES.get(kind, kind) if isinstance(kind, str) else kind
+        try:
+            await self._command(kind, frame, ref)
+        except AppError as error:
+            await self._send_error(ref, error.code, error.detail)
+        except Exception:
+            logger.exception("websocket command %r failed", kind)
+            await self._send_error(ref, "server_error", "The command failed; it was not applied.")
+
+    async def _command(self, kind: Any, frame: dict[str, Any], ref: Any) -> None:
+        if kind == "auth":
+            await self._auth_frame(frame, ref)
+            return
+        if kind == "ping":
+            await self._send_json({"type": "pong", "ref": ref})
+            return
+        if self.grant is None:
+            raise NotAuthenticated("Authenticate first (auth frame or ?token=).")
+        handler = {
+            "message.send": self._send_message,
+            "message.edit": self._edit_message,
+            "message.delete": self._delete_message,
+            "message.read": self._read_message,
+            "typing": self._typing,
+        }.get(kind)
+        if handler is None:
+            raise AppError(f"Unknown frame type {kind!r}.", code="unknown_type")
+        await handler(frame, ref, self._target(frame))
+
+    def _target(self, frame: dict[str, Any]) -> int:
+        """The conversation a command is about: the socket's, or the frame's on /ws/chat/."""
+        named = frame.get("conversation")
+        if self.conversation_id is not None:
+            if named is not None and named != self.conversation_id:
+                raise AppError("This socket serves another conversation.", code="wrong_conversation")
+            return self.conversation_id
+        if not isinstance(named, int) or isinstance(named, bool):
+            raise AppError("Name the 'conversation' (an id) on the user socket.", code="missing_field")
+        if named not in self.cursors:
+            raise NotParticipant()
+        return named
+
+    async def _auth_frame(self, frame: dict[str, Any], ref: Any) -> None:
+        token = frame.get("token")
+        if not isinstance(token, str) or not token:
+            raise AppError("The auth frame needs a 'token'.", code="missing_field")
+        if self.grant is None:
+            await self._open(token)
+            return
+        try:
+            expires_at = await database_sync_to_async(commands.socket_reauthenticate)(
+                token=token, user_id=self.grant.user.pk
+            )
+        except NotFound as error:
+            raise NotAuthenticated(error.detail, code=error.code) from None
+        self.grant.expires_at = expires_at
+        await self._send_json({"type": "ack", "ref": ref, "expires_at": expires_at})
+
+    async def _send_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
+        assert self.grant is not None
+        message = await database_sync_to_async(commands.command_send)(
+            user=self.grant.user, conversation_id=cid, content=frame.get("content"), client_id=frame.get("client_id")
+        )
+        await self._send_json({"type": "ack", "ref": ref, "message": message})
+
+    async def _edit_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
+        assert self.grant is not None
+        self._require(frame, "message_id", "content")
+        message = await database_sync_to_async(commands.command_edit)(
+            user=self.grant.user, conversation_id=cid, message_id=frame["message_id"], content=frame["content"]
+        )
+        await self._send_json({"type": "ack", "ref": ref, "message": message})
+
+    async def _delete_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
+        assert self.grant is not None
+        self._require(frame, "message_id")
+        message = await database_sync_to_async(commands.command_delete)(
+            user=self.grant.user, conversation_id=cid, message_id=frame["message_id"]
+        )
+        await self._send_json({"type": "ack", "ref": ref, "message": message})
+
+    async def _read_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
+        assert self.grant is not None
+        self._require(frame, "message_id")
+        message = await database_sync_to_async(commands.command_read)(
+            user=self.grant.user, conversation_id=cid, message_id=frame["message_id"]
+        )
+        await self._send_json({"type": "ack", "ref": ref, "message": message})
+
+    async def _typing(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
+        """Ephemeral: not stored, not acknowledged unless a `ref` is given. Repeats
+        faster than one per CHAT_TYPING_INTERVAL_SECONDS per conversation are coalesced."""
+        assert self.grant is not None
+        is_typing = frame.get("is_typing", True)
+        if not isinstance(is_typing, bool):
+            raise AppError("'is_typing' must be true or false.", code="invalid_field")
+        now = time.monotonic()
+        last_at, last_state = self.typing_sent.get(cid, (0.0, False))
+        if is_typing == last_state and now - last_at < settings.CHAT_TYPING_INTERVAL_SECONDS:
+            if ref is not None:
+                await self._send_json({"type": "ack", "ref": ref, "forwarded": False})
+            return
+        self.typing_sent[cid] = (now, is_typing)
+        user = self.grant.user
+        events.publish_to_conversation(
+            cid, events.typing(conversation_id=cid, user_id=user.pk, username=user.username, is_typing=is_typing)
+        )
+        if ref is not None:
+            await self._send_json({"type": "ack", "ref": ref, "forwarded": True})
+
+    @staticmethod
+    def _require(frame: dict[str, Any], *names: str) -> None:
+        missing = [n for n in names if n not in frame]
+        if missing:
+            raise AppError(f"Missing field(s): {', '.join(missing)}.", code="missing_field")
+
+    # --- Channel-layer messages (published by chat.events) ---------------------------------------
+
+    async def chat_event(self, message: dict[str, Any]) -> None:
+        meta = message["meta"]
+        cid = meta["conversation"]
+        kind = meta["type"]
+        if self.grant is None or self.closing:
+            return
+        if kind == "conversation.removed":
+            # The group was deleted. The user socket hears it on the user group too.
+            await self._unsubscribe(cid)
+            if self.conversation_id == cid:
+                await self._send_text(message["text"])
+                await self._close(CLOSE_NOT_FOUND)
+            return
+        if meta["seq"] is None:  # ephemeral: typing, presence
+            if kind == "typing" and meta["user"] == self.grant.user.pk:
+                return  # never echo typing to the typist
+            if kind == "presence":
+                online = json.loads(message["text"])["online"]
+                if self.seen_presence.get(meta["user"]) == online or meta["user"] == self.grant.user.pk:
+                    return
+                self.seen_presence[meta["user"]] = online
+            if cid in self.cursors or kind == "presence":
+                await self._send_text(message["text"])
+            return
+        async with self.lock:
+            await self._deliver_live(cid, meta, message["text"])
+
+    async def chat_user(self, message: dict[str, Any]) -> None:
+        """Per-user frames: a conversation appeared for, or disappeared from, this user."""
+        meta = message["meta"]
+        cid = meta["conversation"]
+        if self.grant is None or self.closing:
+            return
+        if meta["type"] == "conversation.created":
+            if self.conversation_id is not None:
+                return
+            async with self.lock:
+                if cid not in self.cursors:
+                    frame = json.loads(message["text"])
+                    await self._subscribe(events.conversation_group(cid))
+                    self.cursors[cid] = frame["conversation"]["last_seq"]
+                    if cid not in self.grant.member_of:
+                        self.grant.member_of.append(cid)
+                    await self._send_text(message["text"])
+                    await self._fill(cid)  # anything committed before we subscribed
+            return
+        if meta["type"] == "conversation.removed":
+            await self._unsubscribe(cid)
+            if cid in self.grant.member_of:
+                self.grant.member_of.remove(cid)
+            if self.conversation_id is None:
+                await self._send_text(message["text"])
+            elif self.conversation_id == cid:
+                await self._send_text(message["text"])
+                await self._close(CLOSE_NOT_FOUND if meta["reason"] == "deleted" else CLOSE_FORBIDDEN)
+            return
+        if self.conversation_id is None:
+            await self._send_text(message["text"])
+
+    async def chat_revoke(self, message: dict[str, Any]) -> None:
+        if self.grant is None:
+            return
+        if message.get("session_id") in (None, self.grant.session_id):
+            await self._send_error(None, "session_ended", f"Access ended: {message.get('reason')}.")
+            await self._close(CLOSE_UNAUTHORIZED)
+
+    # --- Ordered delivery ---------------------------------------------------------------------
+
+    async def _deliver_live(self, cid: int, meta: dict[str, Any], text: str) -> None:
+        cursor = self.cursors.get(cid)
+        if cursor is None or meta["seq"] <= cursor:
+            return
+        if meta["seq"] > cursor + 1:
+            await self._fill(cid)
+            if meta["seq"] <= self.cursors.get(cid, meta["seq"]):
+                return
+        self.cursors[cid] = meta["seq"]
+        await self._send_text(text)
+        await self._after_durable(cid, meta["type"], meta["user"])
+
+    async def _fill(self, cid: int) -> None:
+        """Send what the database has after the cursor (the caller holds the lock)."""
+        assert self.grant is not None
+        cursor = self.cursors.get(cid)
+        if cursor is None:
+            return
+        frames, still_member = await database_sync_to_async(commands.socket_fill_gap)(
+            user_id=self.grant.user.pk, conversation_id=cid, after=cursor
+        )
+        for frame in frames:
+            await self._deliver_stored(frame)
+        if not still_member:
+            await self._unsubscribe(cid)
+            if self.conversation_id == cid:
+                await self._close(CLOSE_FORBIDDEN)
+
+    async def _deliver_stored(self, frame: events.Frame) -> None:
+        cid, seq = frame["conversation"], frame["seq"]
+        if cid not in self.cursors or seq <= self.cursors[cid]:
+            return
+        self.cursors[cid] = seq
+        await self._send_json(frame)
+        await self._after_durable(cid, frame["type"], frame.get("user"))
+
+    async def _after_durable(self, cid: int, kind: str, user: int | None) -> None:
+        """A member.removed naming this user ends its subscription at once."""
+        assert self.grant is not None
+        if kind == "member.removed" and user == self.grant.user.pk:
+            await self._unsubscribe(cid)
+            if self.conversation_id == cid:
+                await self._close(CLOSE_FORBIDDEN)
+
+    # --- Plumbing ---------------------------------------------------------------------------------
+
+    async def _subscribe(self, group: str) -> None:
+        if group not in self.subscribed:
+            self.subscribed.add(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _unsubscribe(self, cid: int) -> None:
+        self.cursors.pop(cid, None)
+        group = events.conversation_group(cid)
+        if group in self.subscribed:
+            self.subscribed.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _send_json(self, frame: dict[str, Any]) -> None:
+        await self._send_text(json.dumps(frame, separators=(",", ":")))
+
+    async def _send_text(self, text: str) -> None:
+        if not self.closing:
+            await self.send(text_data=text)
+
+    async def _send_error(self, ref: Any, code: str, detail: str) -> None:
+        await self._send_json({"type": "error", "ref": ref, "code": code, "detail": detail})
+
+    async def _close(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)

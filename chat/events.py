@@ -19,6 +19,7 @@ blocks the caller, and is only ever called after the transaction has committed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -146,15 +147,31 @@ def presence(*, user_id: int, online: bool) -> Frame:
 #   chat.event   a frame for every subscriber of a conversation group
 #   chat.user    a per-user frame; the consumer also (un)subscribes conversation groups
 #   chat.revoke  close the user's sockets (all, or one login session's)
+# The frame travels already encoded (`text`), so a fan-out to a thousand sockets encodes
+# it once; `meta` holds the few fields a consumer routes by.
+
+
+def _envelope(handler: str, frame: Frame) -> dict[str, Any]:
+    conversation = frame.get("conversation")
+    meta = {
+        "type": frame["type"],
+        "conversation": conversation["id"] if isinstance(conversation, dict) else conversation,
+        "seq": frame.get("seq"),
+        "user": frame.get("user"),
+        "users": [u["id"] for u in frame.get("users", [])],
+        "reason": frame.get("reason"),
+    }
+    return {"type": handler, "meta": meta, "text": json.dumps(frame, separators=(",", ":"))}
 
 
 def publish_to_conversation(conversation_id: int, frame: Frame) -> None:
-    doorbell.ring(conversation_group(conversation_id), {"type": "chat.event", "frame": frame})
+    doorbell.ring(conversation_group(conversation_id), _envelope("chat.event", frame))
 
 
 def publish_to_users(user_ids: Iterable[int], frame: Frame) -> None:
+    envelope = _envelope("chat.user", frame)
     for user_id in user_ids:
-        doorbell.ring(user_group(user_id), {"type": "chat.user", "frame": frame})
+        doorbell.ring(user_group(user_id), envelope)
 
 
 def publish_user_revoked(*, user_id: int, reason: str, session_id: str | None = None) -> None:

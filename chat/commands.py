@@ -1,0 +1,154 @@
+"""What a WebSocket does to the database: one synchronous function per step.
+
+The consumer (chat.consumers) calls each of these in a single
+`database_sync_to_async` call, so a command costs one thread hop, and the writes go
+through chat.services exactly as REST writes do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from accounts.models import User
+from accounts.tokens import authenticate_access_token
+from chat import access, events, selectors
+from chat.models import Conversation, Membership, Message
+from chat.representations import message_json
+from chat.services import messages as message_services
+from chat.services import reads as read_services
+from chat.services.validation import clean_id
+from common.errors import NotFound
+
+CATCH_UP_PAGE = 500
+
+
+@dataclass
+class SocketGrant:
+    user: User
+    session_id: str | None
+    expires_at: int
+    subscribe: list[int]  # conversation groups this socket listens to
+    member_of: list[int]  # every conversation of the user (presence goes to all)
+
+
+def socket_authenticate(*, token: str, conversation_id: int | None) -> SocketGrant:
+    """Check the token and, for a conversation socket, membership (4401/4403/4404)."""
+    auth = authenticate_access_token(token)
+    if conversation_id is not None:
+        access.membership_get(user=auth.user, conversation_id=conversation_id)
+    member_of = list(Membership.objects.filter(user=auth.user).values_list("conversation_id", flat=True))
+    subscribe = [conversation_id] if conversation_id is not None else member_of
+    return SocketGrant(auth.user, auth.session_id, auth.expires_at, subscribe, member_of)
+
+
+def socket_reauthenticate(*, token: str, user_id: int) -> int:
+    """A fresh token for an open socket: same user, returns its expiry."""
+    auth = authenticate_access_token(token)
+    if auth.user.pk != user_id:
+        raise NotFound("The token belongs to another user.", code="wrong_user")
+    return auth.expires_at
+
+
+@dataclass
+class CatchUp:
+    cursors: dict[int, int] = field(default_factory=dict)
+    frames: list[events.Frame] = field(default_factory=list)
+    left: list[int] = field(default_factory=list)  # conversations the user is no longer in
+
+
+def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.Frame]:
+    """Every durable frame after `after`; for a former member, up to their removal."""
+    frames: list[events.Frame] = []
+    while True:
+        page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE)
+        for frame in page.frames:
+            frames.append(frame)
+            if not still_member and frame["type"] == "member.removed" and frame["user"] == user_id:
+                return frames
+        if not page.has_more or not page.frames:
+            break
+        after = page.frames[-1]["seq"]
+    return frames if still_member else []
+
+
+def socket_catch_up(*, user_id: int, conversation_ids: list[int], since: dict[int, int]) -> CatchUp:
+    """Cursors for every subscribed conversation, and the frames a reconnecting client
+    missed: everything after its `since`, in order. Read after subscribing, so that
+    nothing published in between is lost (the consumer drops what it already sent)."""
+    result = CatchUp()
+    members = set(
+        Membership.objects.filter(user_id=user_id, conversation_id__in=conversation_ids).values_list(
+            "conversation_id", flat=True
+        )
+    )
+    last = dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+    for cid in conversation_ids:
+        if cid not in last or cid not in members:
+            result.left.append(cid)
+            continue
+        start = since.get(cid)
+        if start is None or start >= last[cid]:
+            result.cursors[cid] = last[cid]
+            continue
+        frames = _frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True)
+        result.frames.extend(frames)
+        result.cursors[cid] = frames[-1]["seq"] if frames else start
+    return result
+
+
+def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.Frame], bool]:
+    """Frames after `after`, read from the database when a live `seq` jumped.
+    Returns `(frames, still_member)`."""
+    still_member = access.user_is_member(user_id=user_id, conversation_id=conversation_id)
+    frames = _frames_after(user_id=user_id, conversation_id=conversation_id, after=after, still_member=still_member)
+    return frames, still_member
+
+
+def socket_last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
+    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+
+
+# --- Commands ----------------------------------------------------------------------------------
+
+
+def _message_in(*, user: User, conversation_id: int, message_id: Any) -> Message:
+    message = access.message_get_for_member(user=user, message_id=clean_id(message_id, field="message_id"))
+    if message.conversation_id != conversation_id:
+        raise NotFound("That message is not in this conversation.", code="wrong_conversation")
+    return message
+
+
+def command_send(*, user: User, conversation_id: int, content: Any, client_id: Any) -> dict[str, Any]:
+    access.membership_get(user=user, conversation_id=conversation_id)
+    message, _ = message_services.message_send(
+        sender=user, conversation_id=conversation_id, content=content, client_id=client_id
+    )
+    return message_json(message)
+
+
+def command_edit(*, user: User, conversation_id: int, message_id: Any, content: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id)
+    return message_json(message_services.message_edit(user=user, message_id=message.pk, content=content))
+
+
+def command_delete(*, user: User, conversation_id: int, message_id: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id)
+    return message_json(message_services.message_delete(user=user, message_id=message.pk))
+
+
+def command_read(*, user: User, conversation_id: int, message_id: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id)
+    read, _ = read_services.read_pointer_move(user=user, message_id=message.pk)
+    return message_json(read)
+
+
+def co_members(*, user_id: int, conversation_ids: list[int], limit: int = 1000) -> list[int]:
+    """Distinct other members of the user's conversations (for the presence snapshot)."""
+    return list(
+        Membership.objects.filter(conversation_id__in=conversation_ids)
+        .exclude(user_id=user_id)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")[:limit]
+    )

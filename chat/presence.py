@@ -1,0 +1,72 @@
+"""Who is online: a count of open sockets per user in the shared cache.
+
+The count lives in the cache every worker shares (Redis in production), so a user is
+online while any of their sockets is open on any process. Each open socket refreshes
+the key's expiry on its heartbeat; if a process dies without decrementing, the stale
+count expires after `TTL` seconds instead of keeping the user online forever.
+The same count enforces the per-user socket limit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+TTL = 120  # seconds; sockets refresh it every heartbeat (well under TTL)
+
+
+def _key(user_id: int) -> str:
+    return f"presence:{user_id}"
+
+
+def socket_opened(user_id: int) -> int:
+    """Count one more open socket; returns the new count (0 if the cache is down)."""
+    key = _key(user_id)
+    try:
+        if cache.add(key, 1, timeout=TTL):
+            return 1
+        count = cache.incr(key)
+        cache.touch(key, TTL)
+        return int(count)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=TTL)
+        return 1
+    except Exception:  # noqa: BLE001 - presence degrades, chat goes on
+        logger.warning("presence cache unavailable")
+        return 0
+
+
+def socket_closed(user_id: int) -> int:
+    """Count one socket fewer; returns the remaining count (never below 0)."""
+    key = _key(user_id)
+    try:
+        count = int(cache.decr(key))
+        if count <= 0:
+            cache.delete(key)
+            return 0
+        return count
+    except ValueError:  # already expired
+        return 0
+    except Exception:  # noqa: BLE001
+        logger.warning("presence cache unavailable")
+        return 0
+
+
+def heartbeat(user_id: int) -> None:
+    try:
+        cache.touch(_key(user_id), TTL)
+    except Exception:  # noqa: BLE001
+        logger.debug("presence heartbeat failed")
+
+
+def online_users(user_ids: list[int]) -> set[int]:
+    if not user_ids:
+        return set()
+    try:
+        found = cache.get_many([_key(u) for u in user_ids])
+    except Exception:  # noqa: BLE001
+        return set()
+    return {u for u in user_ids if (found.get(_key(u)) or 0) > 0}
