@@ -33,7 +33,7 @@ migrate: install
 ## Embedded mode: SQLite (WAL) under var/, in-memory channel layer, one process.
 run: migrate
 	@echo "Parley on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-ping-interval 20 --ws-ping-timeout 20 --no-server-header
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-ping-interval 20 --ws-ping-timeout 20 --ws-max-size 1048576 --lifespan off --no-server-header
 
 ## Production mode: PostgreSQL + Redis, WEB_CONCURRENCY worker processes.
 serve-prod: install
