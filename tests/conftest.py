@@ -89,6 +89,8 @@ def _keep_test_connections_open() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # The production hasher costs ~0.2 s per user; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
