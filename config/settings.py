@@ -10,6 +10,7 @@ Two run modes share this file:
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -130,7 +131,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not Django's shared in-memory database: threads in the concurrency tests
     # then get SQLite's real locking (busy timeout) instead of "table is locked".
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test-parley.sqlite3")}
+    # One file per test process, so that two test runs never share one.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-parley-{os.getpid()}.sqlite3")}
 else:
     _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     _db["CONN_HEALTH_CHECKS"] = True

@@ -86,14 +86,42 @@ def _keep_test_connections_open() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_redis_names() -> Iterator[None]:
+    """Parallel test workers share one Redis: give each its own channel and cache prefix
+    (their test databases reuse the same ids, so `conv.1` must not cross workers)."""
+    import copy
+    import os
+
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"].setdefault("CONFIG", {})
+    if "channels_redis" in layers["default"]["BACKEND"]:
+        layers["default"]["CONFIG"]["prefix"] = f"parley-test-{worker}-{os.getpid()}"
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"parley-test-{worker}-{os.getpid()}"
+    with override_settings(CHANNEL_LAYERS=layers, CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
+    """Each test starts with empty rate-limit and presence counters and its own media
+    root. On Redis the cache gets a fresh key prefix instead of FLUSHDB, which would
+    wipe what other workers (and other users of that Redis) keep there."""
+    import uuid
+
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    # The production hasher costs ~0.2 s per user; tests create hundreds of users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+    if "locmem" in settings.CACHES["default"]["BACKEND"]:
+        cache.clear()
+    else:
+        caches = {**settings.CACHES, "default": {**settings.CACHES["default"]}}
+        caches["default"]["KEY_PREFIX"] = f"parley-test-{uuid.uuid4().hex[:12]}"
+        settings.CACHES = caches
     yield
-    cache.clear()
 
 
 @pytest.fixture
