@@ -38,10 +38,6 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_MANY = 4429
 
-AUTH_TIMEOUT_SECONDS = 10
-HEARTBEAT_SECONDS = 30
-RESYNC_SECONDS = 60
-
 ALIASES = {"read": "message.read", "edit": "message.edit", "delete": "message.delete", "send": "message.send"}
 
 
@@ -137,7 +133,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return since
 
     async def _auth_deadline(self) -> None:
-        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
+        await asyncio.sleep(settings.CHAT_WS_AUTH_TIMEOUT_SECONDS)
         if self.grant is None:
             await self._send_error(None, "auth_timeout", "Send an auth frame or a ?token= first.")
             await self._close(CLOSE_UNAUTHORIZED)
@@ -221,9 +217,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         assert self.grant is not None
         last_resync = time.monotonic()
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS * (0.8 + 0.4 * random.random()))
+            await asyncio.sleep(settings.CHAT_WS_HEARTBEAT_SECONDS * (0.8 + 0.4 * random.random()))
             await database_sync_to_async(presence.heartbeat)(self.grant.user.pk)
-            if time.monotonic() - last_resync >= RESYNC_SECONDS and self.cursors:
+            if time.monotonic() - last_resync >= settings.CHAT_WS_RESYNC_SECONDS and self.cursors:
                 last_resync = time.monotonic()
                 await self.resync()
 

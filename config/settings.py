@@ -246,6 +246,11 @@ CHAT_EVENTS_PAGE_SIZE = env.int("CHAT_EVENTS_PAGE_SIZE", default=500)
 CHAT_WS_MAX_FRAME_BYTES = env.int("CHAT_WS_MAX_FRAME_BYTES", default=64 * 1024)
 CHAT_WS_MAX_SOCKETS_PER_USER = env.int("CHAT_WS_MAX_SOCKETS_PER_USER", default=20)
 CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0)
+CHAT_WS_AUTH_TIMEOUT_SECONDS = env.float("CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0)
+# Sockets refresh presence every heartbeat and compare cursors with the database every
+# resync, catching events whose doorbell was lost (e.g. while Redis was down).
+CHAT_WS_HEARTBEAT_SECONDS = env.float("CHAT_WS_HEARTBEAT_SECONDS", default=30.0)
+CHAT_WS_RESYNC_SECONDS = env.float("CHAT_WS_RESYNC_SECONDS", default=60.0)
 # A publish waits at most this long for the channel layer, and never delays a write.
 CHAT_PUBLISH_TIMEOUT = env.float("CHAT_PUBLISH_TIMEOUT", default=0.5)
 
