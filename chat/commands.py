@@ -91,9 +91,9 @@ def socket_catch_up(*, user_id: int, conversation_ids: list[int], since: dict[in
         if start is None or start >= last[cid]:
             result.cursors[cid] = last[cid]
             continue
-        frames = _frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True)
-        result.frames.extend(frames)
-        result.cursors[cid] = frames[-1]["seq"] if frames else start
+        # The cursor starts at `since`; delivering the frames moves it forward.
+        result.frames.extend(_frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True))
+        result.cursors[cid] = start
     return result
 
 

@@ -87,6 +87,22 @@ def _keep_test_connections_open() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _end_stray_database_sessions(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Threads of async tests (database_sync_to_async) keep their own connections open;
+    PostgreSQL would refuse to drop the test database while they live."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _isolated_redis_names() -> Iterator[None]:
     """Parallel test workers share one Redis: give each its own channel and cache prefix
     (their test databases reuse the same ids, so `conv.1` must not cross workers)."""

@@ -77,6 +77,13 @@ class Socket:
             if frame["type"] == "__closed__":
                 return frame["code"]
 
+    async def drain(self, quiet: float = 0.2) -> list[dict[str, Any]]:
+        """Every frame that arrives until the socket has been quiet for `quiet` seconds."""
+        frames = []
+        while not await self.communicator.receive_nothing(quiet):
+            frames.append(await self.receive())
+        return frames
+
     async def nothing(self, timeout: float = 0.2) -> bool:
         return await self.communicator.receive_nothing(timeout)
 
