@@ -81,6 +81,8 @@ class ConversationViewSet(viewsets.ViewSet):
         (the seed's shape); when more exist, a `Link: <...>; rel="next"` header points on."""
         limit = query_int(request, "limit", default=settings.CHAT_CONVERSATIONS_PAGE_SIZE, cap=200) or 1
         search = request.query_params.get("search", "")[:150]
+        if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter
+            raise InvalidInput("Null characters are not allowed.", field="search", code="invalid_characters")
         page = selectors.conversation_list_for_user(
             user_id=request.user.pk,
             search=search.strip(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from rest_framework.request import Request
@@ -12,6 +13,10 @@ from common.errors import InvalidInput
 MAX_ID = 2**63 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+# ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+INTEGER = re.compile(r"-?[0-9]{1,19}")
+CURSOR = re.compile(r"([0-9]{1,18})~([0-9]{1,18})")
+MAX_CURSOR_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND  # beyond: OverflowError
 
 
 def query_int(
@@ -27,7 +32,7 @@ def query_int(
     if raw is None or raw == "":
         return default
     raw = raw.strip()
-    if not raw.lstrip("-").isdigit() or len(raw) > 19:
+    if not INTEGER.fullmatch(raw):
         raise InvalidInput(f"'{name}' must be an integer.", field=name, code="invalid_parameter")
     value = int(raw)
     if value < minimum or value > MAX_ID:
@@ -40,10 +45,10 @@ def conversation_cursor(request: Request) -> ConversationCursor | None:
     raw = request.query_params.get("cursor")
     if not raw:
         return None
-    micros, _, ident = raw.partition("~")
-    if not micros.isdigit() or not ident.isdigit() or len(micros) > 18 or len(ident) > 18:
+    match = CURSOR.fullmatch(raw)
+    if match is None or int(match[1]) > MAX_CURSOR_MICROS:
         raise InvalidInput("'cursor' is not a cursor from this API.", field="cursor", code="invalid_parameter")
-    return ConversationCursor(updated_at=EPOCH + int(micros) * MICROSECOND, id=int(ident))
+    return ConversationCursor(updated_at=EPOCH + int(match[1]) * MICROSECOND, id=int(match[2]))
 
 
 def encode_conversation_cursor(cursor: ConversationCursor) -> str:

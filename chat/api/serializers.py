@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from chat.models import Message
 from chat.representations import attachment_url
+from common.errors import InvalidInput
 
 
 class MessageOut(serializers.ModelSerializer):
@@ -126,7 +127,8 @@ class RemoveParticipantIn(serializers.Serializer):
 
 
 def body_value(data: Any, name: str) -> Any:
-    """A field from a JSON object or a form; None when absent or the body is not an object."""
+    """A field from a JSON object or a form; None when absent. A body that is not an
+    object (a JSON list, string, number or null) is refused, not read as empty."""
     if hasattr(data, "getlist"):
         values = data.getlist(name)
         if len(values) > 1:
@@ -134,4 +136,4 @@ def body_value(data: Any, name: str) -> Any:
         return values[0] if values else None
     if isinstance(data, dict):
         return data.get(name)
-    return None
+    raise InvalidInput("The request body must be a JSON object or a form.", code="invalid_body")

@@ -60,7 +60,7 @@ def clean_id(value: Any, *, field: str) -> int:
     """A positive database id from JSON or a form (bools and floats refused)."""
     if isinstance(value, bool):
         raise InvalidInput("Must be an integer id.", field=field, code="invalid_id")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or value <= 0 or value > 2**63 - 1:
         raise InvalidInput("Must be a positive integer id.", field=field, code="invalid_id")
