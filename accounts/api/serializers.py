@@ -7,7 +7,9 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import RevokedSession, User
 from accounts.tokens import SESSION_CLAIM, new_session_refresh_token
@@ -52,8 +54,13 @@ class RefreshSerializer(TokenRefreshSerializer):
         sid = token.get(SESSION_CLAIM)
         if sid and RevokedSession.objects.filter(sid=sid).exists():
             raise InvalidToken("This session has been logged out.")
-        if not User.objects.filter(pk=token.get("user_id"), is_active=True).exists():
+        user = User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM), is_active=True).first()
+        if user is None:
             raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        # SimpleJWT checks the password fingerprint on access tokens only; without this
+        # a refresh token from before a password change would mint new sessions.
+        if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+            raise InvalidToken("The password has been changed.")
         return super().validate(attrs)
 
 
