@@ -1,0 +1,357 @@
+// What the user can do, and the session that ties REST, the socket and the store.
+// Writes go over the socket when it is open (an `ack` means committed) and over REST
+// otherwise; every message carries a client_id, so a retry after a dropped connection
+// returns the first message instead of sending it twice.
+
+import * as api from "./api.js";
+import { ChatSocket } from "./socket.js";
+import {
+  applyFrame,
+  dropConversation,
+  removeMessage,
+  reset,
+  setConnection,
+  setHooks,
+  store,
+  touch,
+  upsertConversation,
+  upsertMessage,
+} from "./state.js";
+
+const TRANSPORT_ERRORS = new Set(["not_connected", "disconnected", "timeout", "closed"]);
+let sessionEnded = () => {};
+
+export const socket = new ChatSocket({
+  onFrame: (frame) => {
+    applyFrame(frame);
+    if (frame.type === "ready") flushOutbox();
+  },
+  onState: setConnection,
+  onSessionEnded: () => endSession("Your session has ended. Log in again."),
+});
+
+/** Limits the page was served with (web/views.py fills them in from the settings). */
+export const limits = (() => {
+  const read = (name, fallback) => {
+    const el = document.querySelector(`meta[name="${name}"]`);
+    const value = el ? Number(el.getAttribute("content")) : NaN;
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return {
+    attachmentBytes: read("parley-max-attachment-bytes", 25 * 1024 * 1024),
+    contentLength: read("parley-max-content-length", 10000),
+  };
+})();
+
+export function uid() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// --- Session ------------------------------------------------------------------------------
+
+export async function startSession(onEnded) {
+  sessionEnded = onEnded;
+  store.me = await api.me();
+  await loadConversations();
+  for (const conv of store.conversations.values()) socket.advance(conv.id, conv.lastSeq);
+  socket.start();
+}
+
+export function endSession(reason) {
+  socket.stop();
+  reset();
+  revokeBlobs();
+  sessionEnded(reason);
+}
+
+export async function logout() {
+  socket.stop();
+  await api.logout(); // emits "logged-out", which ends the session
+}
+
+api.onAuthChange((kind) => {
+  if (kind === "tokens") socket.tokenChanged();
+  if (kind === "logged-out" && store.me) endSession("You have been logged out.");
+});
+
+// --- Conversations --------------------------------------------------------------------------
+
+export async function loadConversations({ more = false } = {}) {
+  const page = await api.listConversations(more && store.moreConversations ? { url: store.moreConversations } : {});
+  for (const json of page.results) upsertConversation(json);
+  store.moreConversations = page.next;
+  touch("conversations");
+  return page.results;
+}
+
+const pendingFetches = new Map();
+
+/** Fetch one conversation (a frame named one we do not know, or a preview went stale). */
+function refetchConversation(id) {
+  if (pendingFetches.has(id)) return pendingFetches.get(id);
+  const promise = api
+    .getConversation(id, 1)
+    .then((json) => upsertConversation(json))
+    .catch((error) => {
+      if (error.status === 403 || error.status === 404) dropConversation(id);
+    })
+    .finally(() => pendingFetches.delete(id));
+  pendingFetches.set(id, promise);
+  return promise;
+}
+
+let listResync = null;
+
+setHooks({
+  missingConversation: (id) => refetchConversation(id),
+  resync: (id) => {
+    if (id !== null) {
+      refetchConversation(id);
+      return;
+    }
+    // After a reconnect: conversations created while we were away sent no frame.
+    if (!listResync) listResync = loadConversations().catch(() => {}).finally(() => (listResync = null));
+  },
+  removed: (id) => {
+    if (store.openId === id) {
+      store.openId = null;
+      store.notice = "You are no longer in that conversation.";
+      touch("route");
+    }
+  },
+});
+
+export async function startDirect(userId) {
+  const json = await api.startDirect(userId);
+  socket.advance(json.id, json.last_seq);
+  return upsertConversation(json);
+}
+
+export async function createGroup(title, participantIds) {
+  const json = await api.createGroup(title, participantIds);
+  socket.advance(json.id, json.last_seq);
+  return upsertConversation(json);
+}
+
+export async function renameGroup(id, title) {
+  upsertConversation(await api.renameGroup(id, title));
+}
+
+export async function addMembers(id, userIds) {
+  upsertConversation(await api.addMembers(id, userIds));
+}
+
+export async function removeMember(id, userId) {
+  const json = await api.removeMember(id, userId);
+  if (json) upsertConversation(json);
+}
+
+export async function leave(id) {
+  await api.leaveConversation(id);
+  dropConversation(id);
+}
+
+/** Direct: hide it until new activity. */
+export async function hide(id) {
+  await api.deleteConversation(id);
+  dropConversation(id);
+}
+
+// --- History --------------------------------------------------------------------------------
+
+export async function openHistory(id) {
+  const conv = store.conversations.get(id);
+  if (!conv) return;
+  if (!conv.messages) conv.messages = new Map();
+  if (conv.historyLoaded) return;
+  const page = await api.messagesPage(id, { limit: 50 });
+  for (const msg of page.results) upsertMessage(msg);
+  conv.hasOlder = page.previous !== null;
+  conv.historyLoaded = true;
+  touch(`messages:${id}`);
+}
+
+/** The keyset page just older than the oldest loaded message; false when there is none. */
+export async function loadOlder(id) {
+  const conv = store.conversations.get(id);
+  if (!conv || !conv.messages || !conv.hasOlder || conv.loadingOlder) return false;
+  conv.loadingOlder = true;
+  touch(`messages:${id}`);
+  try {
+    const oldest = Math.min(...conv.messages.keys());
+    const page = await api.messagesPage(id, { before: oldest, limit: 50 });
+    for (const msg of page.results) upsertMessage(msg);
+    conv.hasOlder = page.previous !== null;
+    return page.results.length > 0;
+  } finally {
+    conv.loadingOlder = false;
+    touch(`messages:${id}`);
+  }
+}
+
+// --- Messages ---------------------------------------------------------------------------------
+
+/** Over the socket if it is open, else (or if the socket drops meanwhile) over REST. */
+async function command(frame, rest) {
+  if (socket.isOpen) {
+    try {
+      const ack = await socket.request(frame);
+      return ack.message;
+    } catch (error) {
+      if (!TRANSPORT_ERRORS.has(error.code)) throw error;
+    }
+  }
+  return rest();
+}
+
+export function sendText(conversationId, content) {
+  const item = {
+    clientId: uid(),
+    conversation: conversationId,
+    content,
+    timestamp: new Date().toISOString(),
+    status: "sending",
+  };
+  store.outbox.set(item.clientId, item);
+  touch(`outbox:${conversationId}`);
+  return deliver(item);
+}
+
+async function deliver(item) {
+  item.status = "sending";
+  item.error = null;
+  touch(`outbox:${item.conversation}`);
+  try {
+    let message;
+    if (item.file) {
+      message = await api.sendFile(item.conversation, item.file, item.clientId, {
+        onProgress: (loaded, total) => {
+          item.progress = total ? loaded / total : 0;
+          touch(`outbox:${item.conversation}`);
+        },
+      });
+    } else {
+      message = await command(
+        { type: "message.send", conversation: item.conversation, content: item.content, client_id: item.clientId },
+        () => api.sendMessage(item.conversation, item.content, item.clientId),
+      );
+    }
+    upsertMessage(message);
+    store.outbox.delete(item.clientId);
+  } catch (error) {
+    if (error.status === 0 && !item.file) {
+      item.status = "queued"; // the server is unreachable: sent again after reconnecting
+    } else {
+      item.status = "failed";
+      item.error = error.message;
+    }
+  }
+  touch(`outbox:${item.conversation}`);
+}
+
+function flushOutbox() {
+  for (const item of store.outbox.values()) if (item.status === "queued") deliver(item);
+}
+
+export function retry(clientId) {
+  const item = store.outbox.get(clientId);
+  if (item) deliver(item);
+}
+
+export function discard(clientId) {
+  const item = store.outbox.get(clientId);
+  if (!item) return;
+  store.outbox.delete(clientId);
+  touch(`outbox:${item.conversation}`);
+}
+
+/** Refuses a file over the limit before any byte is sent. */
+export function sendFile(conversationId, file) {
+  if (file.size > limits.attachmentBytes) {
+    throw new Error(`"${file.name}" is too large to send`);
+  }
+  if (file.size === 0) throw new Error(`"${file.name}" is empty`);
+  const item = {
+    clientId: uid(),
+    conversation: conversationId,
+    content: "",
+    file,
+    progress: 0,
+    timestamp: new Date().toISOString(),
+    status: "sending",
+  };
+  store.outbox.set(item.clientId, item);
+  return deliver(item);
+}
+
+export async function editMessage(conversationId, messageId, content) {
+  const message = await command(
+    { type: "message.edit", conversation: conversationId, message_id: messageId, content },
+    () => api.editMessage(messageId, content),
+  );
+  upsertMessage(message);
+}
+
+export async function deleteMessage(conversationId, messageId) {
+  await command({ type: "message.delete", conversation: conversationId, message_id: messageId }, () =>
+    api.deleteMessage(messageId),
+  );
+  removeMessage(conversationId, messageId);
+}
+
+const readsInFlight = new Map();
+
+/** Move my read pointer to `messageId` (and clear the badge at once). */
+export function markRead(conversationId, messageId) {
+  const conv = store.conversations.get(conversationId);
+  if (!conv || messageId <= conv.lastReadId || (readsInFlight.get(conversationId) || 0) >= messageId) return;
+  readsInFlight.set(conversationId, messageId);
+  command({ type: "message.read", conversation: conversationId, message_id: messageId }, () =>
+    api.markRead(messageId),
+  )
+    .then(() => {
+      conv.lastReadId = Math.max(conv.lastReadId, messageId);
+      const mine = store.me && conv.members.get(store.me.id);
+      if (mine) mine.lastReadId = Math.max(mine.lastReadId, messageId);
+      conv.unread = 0;
+      touch("conversations");
+    })
+    .catch(() => {})
+    .finally(() => {
+      if (readsInFlight.get(conversationId) === messageId) readsInFlight.delete(conversationId);
+    });
+}
+
+export function setTyping(conversationId, isTyping) {
+  socket.send({ type: "typing", conversation: conversationId, is_typing: isTyping });
+}
+
+// --- Attachments ------------------------------------------------------------------------------
+// No public URLs: files are fetched with the Authorization header and shown from blob: URLs.
+
+const blobs = new Map(); // message id -> Promise<object URL>
+
+export function attachmentUrl(message) {
+  if (!blobs.has(message.id)) {
+    const promise = api.fetchBlob(message.attachment).then((blob) => URL.createObjectURL(blob));
+    promise.catch(() => blobs.delete(message.id));
+    blobs.set(message.id, promise);
+  }
+  return blobs.get(message.id);
+}
+
+function revokeBlobs() {
+  for (const promise of blobs.values()) promise.then((url) => URL.revokeObjectURL(url)).catch(() => {});
+  blobs.clear();
+}
+
+export async function downloadAttachment(message) {
+  const url = await attachmentUrl(message);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = message.attachment_name || "attachment";
+  document.body.append(a);
+  a.click();
+  a.remove();
+}

@@ -1,0 +1,362 @@
+// The open conversation: header, history (newest at the bottom, older pages loaded on
+// scroll up), typing line, and the composer (Enter sends, Shift+Enter adds a line,
+// files through the clip button, drop or paste).
+
+import { avatar, h, icon, replaceChildren } from "../dom.js";
+import { formatSize } from "../format.js";
+import { conversationName, messageList, others, store, typingNames } from "../state.js";
+import * as actions from "../actions.js";
+import { reconcile } from "./messages.js";
+import { toast } from "./toast.js";
+
+const NEAR_BOTTOM_PX = 80;
+const LOAD_OLDER_PX = 200;
+const TYPING_REPEAT_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+
+export function createPane({ onBack, onDetails, onConfirm, onImage }) {
+  let conv = null;
+  let editingId = null;
+  let cache = new Map();
+  let stickToBottom = true;
+  let typingSentAt = 0;
+  let typingOn = false;
+  let typingIdle = null;
+
+  const back = h(
+    "button.icon-button.back",
+    { type: "button", id: "back", aria: { label: "Back to conversations" }, onclick: onBack },
+    icon("back"),
+  );
+  const headAvatar = h("span.head-avatar");
+  const title = h("h2.conversation-title", { id: "conversation-title" });
+  const subtitle = h("p.conversation-subtitle", { id: "conversation-subtitle" });
+  const details = h(
+    "button.icon-button",
+    { type: "button", id: "conversation-details", aria: { label: "Conversation details and members" } },
+    icon("people"),
+  );
+  details.addEventListener("click", () => conv && onDetails(conv.id));
+  const header = h("header.pane-header", {}, back, headAvatar, h("div.pane-titles", {}, title, subtitle), details);
+
+  const historyTop = h("div.history-top", { id: "history-top" });
+  const list = h("ol.message-list", { id: "message-list" });
+  const scroller = h(
+    "div.messages",
+    { id: "messages", role: "log", tabindex: "0", aria: { label: "Messages", live: "polite", relevant: "additions" } },
+    historyTop,
+    list,
+  );
+  const typing = h("div.typing", { id: "typing", aria: { live: "polite" } });
+
+  const fileInput = h("input.visually-hidden", { type: "file", id: "file-input", tabindex: "-1", aria: { hidden: "true" } });
+  const limitText = `Files up to ${formatSize(actions.limits.attachmentBytes)}`;
+  const attach = h(
+    "button.icon-button",
+    { type: "button", id: "attach", title: `Attach a file (${limitText.toLowerCase()})`, aria: { label: `Attach a file. ${limitText}.` } },
+    icon("attach"),
+  );
+  attach.addEventListener("click", () => fileInput.click());
+  const input = h("textarea.composer-input", {
+    id: "composer-input",
+    rows: 1,
+    placeholder: "Write a message",
+    aria: { label: "Message", describedby: "composer-hint" },
+    maxLength: actions.limits.contentLength,
+  });
+  const send = h("button.send", { type: "submit", id: "send", aria: { label: "Send message" } }, icon("send"));
+  const hint = h(
+    "p.composer-hint",
+    { id: "composer-hint" },
+    `Enter to send, Shift+Enter for a new line. ${limitText}.`,
+  );
+  const composerError = h("p.composer-error", { id: "composer-error", role: "alert" });
+  const composer = h("form.composer", { id: "composer" }, attach, fileInput, input, send);
+
+  const empty = h(
+    "div.pane-empty",
+    { id: "pane-empty" },
+    icon("chat", "empty-icon"),
+    h("h2", {}, "Your messages"),
+    h("p.muted", {}, "Pick a conversation, or start a new one."),
+  );
+  const body = h("div.pane-body", { hidden: true }, header, scroller, typing, composerError, composer, hint);
+  const el = h("section.pane", { aria: { label: "Conversation" } }, empty, body);
+
+  const handlers = {
+    onEdit: (msg) => {
+      editingId = msg.id;
+      renderMessages();
+    },
+    onEditDone: () => {
+      editingId = null;
+      renderMessages();
+      input.focus();
+    },
+    onEditSave: async (msg, content) => {
+      if (!content.trim() && !msg.attachment) {
+        handlers.onDelete(msg);
+        return;
+      }
+      try {
+        if (content !== msg.content) await actions.editMessage(conv.id, msg.id, content);
+        handlers.onEditDone();
+      } catch (e) {
+        toast(`Could not edit: ${e.message}`, "error");
+      }
+    },
+    onDelete: async (msg) => {
+      if (!(await onConfirm("Delete this message for everyone?", "Delete"))) return;
+      try {
+        await actions.deleteMessage(conv.id, msg.id);
+        if (editingId === msg.id) editingId = null;
+      } catch (e) {
+        toast(`Could not delete: ${e.message}`, "error");
+      }
+    },
+    onImage: (msg) => onImage(msg),
+    onMediaLoaded: () => {
+      if (stickToBottom) scrollToBottom();
+    },
+    onError: (text) => toast(text, "error"),
+  };
+
+  // --- Scrolling ------------------------------------------------------------------------
+
+  function nearBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function scrollToBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  scroller.addEventListener("scroll", () => {
+    stickToBottom = nearBottom();
+    if (stickToBottom) markRead();
+    if (scroller.scrollTop < LOAD_OLDER_PX) loadOlder();
+  });
+
+  async function loadOlder() {
+    if (!conv || !conv.hasOlder || conv.loadingOlder) return;
+    const id = conv.id;
+    try {
+      await actions.loadOlder(id);
+    } catch (e) {
+      toast(`Could not load older messages: ${e.message}`, "error");
+      return;
+    }
+    // Still at the top with more to load (a short page or a tall screen): keep going.
+    if (conv && conv.id === id && scroller.scrollTop < LOAD_OLDER_PX && conv.hasOlder) requestAnimationFrame(loadOlder);
+  }
+
+  /** Read up to the newest message of others, when the user can actually see it. */
+  function markRead() {
+    if (!conv || document.visibilityState !== "visible" || !nearBottom()) return;
+    const msgs = messageList(conv);
+    for (let i = msgs.length - 1; i >= 0; i -= 1) {
+      if (msgs[i].sender !== store.me.id) {
+        if (msgs[i].id > conv.lastReadId) actions.markRead(conv.id, msgs[i].id);
+        return;
+      }
+    }
+  }
+  document.addEventListener("visibilitychange", markRead);
+
+  // --- Rendering ------------------------------------------------------------------------
+
+  function renderHeader() {
+    if (!conv) return;
+    const name = conversationName(conv);
+    title.textContent = name;
+    replaceChildren(headAvatar, avatar(name));
+    if (conv.kind === "group") {
+      subtitle.textContent = `${conv.members.size} member${conv.members.size === 1 ? "" : "s"}`;
+    } else {
+      const other = others(conv)[0];
+      const online = other && store.presence.get(other.id) === true;
+      subtitle.textContent = online ? "Online" : "Offline";
+      subtitle.classList.toggle("online", Boolean(online));
+    }
+  }
+
+  function renderMessages() {
+    if (!conv) return;
+    const wasAtBottom = stickToBottom;
+    const anchor = [...list.children].find((li) => li.dataset.id);
+    const anchorTop = anchor ? anchor.offsetTop : 0;
+    const pending = [...store.outbox.values()].filter((item) => item.conversation === conv.id);
+    reconcile(list, conv, messageList(conv), pending, { editingId, handlers, cache });
+    if (!conv.historyLoaded) historyTop.textContent = "Loading messages…";
+    else if (conv.loadingOlder) historyTop.textContent = "Loading older messages…";
+    else if (conv.hasOlder) historyTop.textContent = "";
+    else historyTop.textContent = conv.messages && conv.messages.size ? "This is the beginning of the conversation." : "No messages yet. Say hello!";
+    if (wasAtBottom) scrollToBottom();
+    else if (anchor && anchor.isConnected) scroller.scrollTop += anchor.offsetTop - anchorTop;
+    markRead();
+  }
+
+  function renderTyping() {
+    if (!conv) return;
+    const names = typingNames(conv);
+    typing.textContent =
+      names.length === 0
+        ? ""
+        : names.length === 1
+          ? `${names[0]} is typing…`
+          : names.length === 2
+            ? `${names[0]} and ${names[1]} are typing…`
+            : "Several people are typing…";
+  }
+
+  function show(id) {
+    if (conv && typingOn) stopTyping();
+    conv = id === null ? null : store.conversations.get(id) || null;
+    editingId = null;
+    cache = new Map();
+    list.replaceChildren();
+    composerError.textContent = "";
+    stickToBottom = true;
+    empty.hidden = Boolean(conv);
+    body.hidden = !conv;
+    if (!conv) return;
+    input.value = drafts.get(conv.id) || "";
+    renderHeader();
+    renderTyping();
+    renderMessages();
+    const target = conv.id;
+    actions
+      .openHistory(target)
+      .then(() => {
+        if (conv && conv.id === target) {
+          renderMessages();
+          if (scroller.scrollTop < LOAD_OLDER_PX) loadOlder();
+        }
+      })
+      .catch((e) => toast(`Could not load messages: ${e.message}`, "error"));
+  }
+
+  function update(topics) {
+    if (!conv) return;
+    if (!store.conversations.has(conv.id)) {
+      show(null);
+      return;
+    }
+    const id = conv.id;
+    if (topics.has(`conversation:${id}`) || topics.has("presence")) renderHeader();
+    if (topics.has(`messages:${id}`) || topics.has(`outbox:${id}`) || topics.has(`conversation:${id}`)) renderMessages();
+    if (topics.has(`typing:${id}`) || topics.has(`conversation:${id}`)) renderTyping();
+  }
+
+  // --- Composer ---------------------------------------------------------------------------
+
+  const drafts = new Map();
+
+
+  function stopTyping() {
+    clearTimeout(typingIdle);
+    if (typingOn && conv) actions.setTyping(conv.id, false);
+    typingOn = false;
+  }
+
+  input.addEventListener("input", () => {
+    composerError.textContent = "";
+    if (!conv) return;
+    drafts.set(conv.id, input.value);
+    if (!input.value.trim()) {
+      stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (!typingOn || now - typingSentAt > TYPING_REPEAT_MS) {
+      actions.setTyping(conv.id, true);
+      typingOn = true;
+      typingSentAt = now;
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    } else if (event.key === "ArrowUp" && !input.value && conv) {
+      const own = messageList(conv).filter((m) => m.sender === store.me.id && (m.content || !m.attachment));
+      if (own.length) {
+        event.preventDefault();
+        handlers.onEdit(own[own.length - 1]);
+      }
+    }
+  });
+
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!conv) return;
+    const text = input.value;
+    if (!text.trim()) return;
+    if (text.length > actions.limits.contentLength) {
+      composerError.textContent = `Messages can be at most ${actions.limits.contentLength} characters.`;
+      return;
+    }
+    stopTyping();
+    input.value = "";
+    drafts.delete(conv.id);
+    stickToBottom = true;
+    actions.sendText(conv.id, text);
+    input.focus();
+  });
+
+  function sendFiles(files) {
+    if (!conv) return;
+    composerError.textContent = "";
+    for (const file of files) {
+      if (file.size > actions.limits.attachmentBytes) {
+        composerError.textContent = `"${file.name}" is ${formatSize(file.size)}; files can be at most ${formatSize(
+          actions.limits.attachmentBytes,
+        )}. Nothing was uploaded.`;
+        continue;
+      }
+      if (file.size === 0) {
+        composerError.textContent = `"${file.name}" is empty. Nothing was uploaded.`;
+        continue;
+      }
+      stickToBottom = true;
+      actions.sendFile(conv.id, file);
+    }
+  }
+
+  fileInput.addEventListener("change", () => {
+    sendFiles([...fileInput.files]);
+    fileInput.value = "";
+  });
+  input.addEventListener("paste", (event) => {
+    const files = [...(event.clipboardData ? event.clipboardData.files : [])];
+    if (files.length) {
+      event.preventDefault();
+      sendFiles(files);
+    }
+  });
+  body.addEventListener("dragover", (event) => {
+    if (event.dataTransfer && [...event.dataTransfer.types].includes("Files")) {
+      event.preventDefault();
+      body.classList.add("dropping");
+    }
+  });
+  body.addEventListener("dragleave", () => body.classList.remove("dropping"));
+  body.addEventListener("drop", (event) => {
+    body.classList.remove("dropping");
+    if (event.dataTransfer && event.dataTransfer.files.length) {
+      event.preventDefault();
+      sendFiles([...event.dataTransfer.files]);
+    }
+  });
+
+  return {
+    el,
+    show,
+    update,
+    current: () => (conv ? conv.id : null),
+    focusComposer: () => input.focus(),
+  };
+}
