@@ -5,4 +5,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects the deactivation hook)
+        from accounts import schema, signals  # noqa: F401  (deactivation hook, OpenAPI scheme)

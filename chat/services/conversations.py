@@ -117,7 +117,7 @@ def conversation_delete(*, user: User, conversation_id: int) -> None:
     membership = access.membership_get(user=user, conversation_id=conversation_id)
     conversation = membership.conversation
     if conversation.kind == Conversation.Kind.DIRECT:
-        Membership.objects.filter(pk=membership.pk).update(hidden=True, unread_count=0)
+        Membership.objects.filter(pk=membership.pk).update(hidden=True)
         frame = events.conversation_removed(conversation_id=conversation_id, reason="hidden")
         uid = user.pk
         transaction.on_commit(lambda: events.publish_to_users([uid], frame))
