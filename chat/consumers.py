@@ -273,7 +273,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         kind = frame.get("type")
         if kind is None and "content" in frame:
             kind = "message.send"  # the seed's original frames had no type
-        kind = ALIASES.get(kind, kind) if isinstance(kind, str) else kind
+        if not isinstance(kind, str):
+            await self._send_error(ref, "unknown_type", "'type' must be a string naming a command.")
+            return
+        kind = ALIASES.get(kind, kind)
         try:
             await self._command(kind, frame, ref)
         except AppError as error:
@@ -282,7 +285,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.exception("websocket command %r failed", kind)
             await self._send_error(ref, "server_error", "The command failed; it was not applied.")
 
-    async def _command(self, kind: Any, frame: dict[str, Any], ref: Any) -> None:
+    async def _command(self, kind: str, frame: dict[str, Any], ref: Any) -> None:
         if kind == "auth":
             await self._auth_frame(frame, ref)
             return

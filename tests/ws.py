@@ -56,6 +56,10 @@ class Socket:
     async def send(self, frame: dict[str, Any]) -> None:
         await self.communicator.send_to(text_data=json.dumps(frame))
 
+    async def send_raw(self, text: str) -> None:
+        """Any text frame, the empty one included."""
+        await self.communicator.send_input({"type": "websocket.receive", "text": text})
+
     async def receive(self, timeout: float = 2) -> dict[str, Any]:
         output = await self.communicator.receive_output(timeout)
         if output["type"] == "websocket.close":
