@@ -1,0 +1,177 @@
+"""Every list endpoint costs a fixed number of queries, whatever its length.
+
+Each test measures the same request with 2 rows and with 40, asserts the counts are
+equal, and pins the number (authentication is one query of it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from chat.models import Message
+from chat.services import conversations as conversation_services
+from chat.services import members as member_services
+from chat.services import messages as message_services
+from chat.services import reads as read_services
+from tests.conftest import body
+from tests.helpers import CONVERSATIONS, MESSAGES, conv_url
+
+SMALL, LARGE = 2, 40
+
+
+def queries(fetch: Callable[[], Any]) -> tuple[int, Any]:
+    with CaptureQueriesContext(connection) as context:
+        response = fetch()
+    assert response.status_code == 200, response.text
+    return len(context.captured_queries), body(response)
+
+
+def assert_flat(
+    fetch: Callable[[], Any], grow: Callable[[], None], expected: int, django_assert_num_queries, size: Callable
+) -> None:
+    small, data = queries(fetch)
+    assert size(data) == SMALL
+    grow()
+    with django_assert_num_queries(expected):
+        response = fetch()
+    large = body(response)
+    assert size(large) == LARGE
+    assert small == expected
+
+
+def send_many(user: User, conversation_id: int, count: int) -> list[Message]:
+    return [
+        message_services.message_send(sender=user, conversation_id=conversation_id, content=f"q{i}")[0]
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def others(make_user) -> list[User]:
+    return [make_user(f"peer{i:02d}") for i in range(LARGE)]
+
+
+def test_conversation_list(alice, api, others, django_assert_num_queries):
+    def add(users: list[User]) -> None:
+        for user in users:
+            conversation, _ = conversation_services.conversation_start_direct(user=user, other_user_id=alice.pk)
+            send_many(user, conversation.pk, 2)
+
+    add(others[:SMALL])
+    client = api(alice)
+    assert_flat(
+        lambda: client.get(CONVERSATIONS),
+        lambda: add(others[SMALL:]),
+        5,  # auth, conversations, members, recent message ids, messages
+        django_assert_num_queries,
+        size=len,
+    )
+    listed = body(client.get(CONVERSATIONS))
+    assert all(len(c["messages"]) == 2 and c["last_message"] for c in listed)
+
+
+def test_conversation_list_with_large_groups(alice, api, others, django_assert_num_queries):
+    group = conversation_services.conversation_create_group(
+        creator=alice, title="big", participant_ids=[u.pk for u in others[: SMALL - 1]]
+    )
+    send_many(alice, group.pk, 3)
+    client = api(alice)
+    assert_flat(
+        lambda: client.get(CONVERSATIONS),
+        lambda: member_services.members_add(
+            actor=alice, conversation_id=group.pk, user_ids=[u.pk for u in others[SMALL - 1 : LARGE - 1]]
+        ),
+        5,
+        django_assert_num_queries,
+        size=lambda data: len(data[0]["participants"]),
+    )
+
+
+def test_conversation_detail_embeds_messages_in_fixed_queries(alice, bob, api, direct, django_assert_num_queries):
+    send_many(alice, direct["id"], SMALL)
+    client = api(bob)
+    assert_flat(
+        lambda: client.get(conv_url(direct["id"])),
+        lambda: send_many(alice, direct["id"], LARGE - SMALL),
+        6,  # auth, membership, conversation, members, recent ids, messages
+        django_assert_num_queries,
+        size=lambda data: len(data["messages"]),
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?page=1&page_size=50", 4),  # auth, membership, count, page
+        ("?page_size=500", 4),
+        ("?limit=50", 3),  # auth, membership, page: keyset never counts
+        ("?before=999999999&limit=50", 3),
+        ("?after=0&limit=50", 3),
+    ],
+)
+def test_conversation_messages(alice, bob, api, direct, query, expected, django_assert_num_queries):
+    send_many(alice, direct["id"], SMALL)
+    client = api(bob)
+    assert_flat(
+        lambda: client.get(conv_url(direct["id"], "messages") + query),
+        lambda: send_many(bob, direct["id"], LARGE - SMALL),
+        expected,
+        django_assert_num_queries,
+        size=lambda data: len(data["results"]),
+    )
+
+
+@pytest.mark.parametrize(("query", "expected"), [("", 3), ("?limit=100", 2)])
+def test_global_messages(alice, api, others, query, expected, django_assert_num_queries):
+    def add(users: list[User]) -> None:
+        for user in users:
+            conversation, _ = conversation_services.conversation_start_direct(user=user, other_user_id=alice.pk)
+            send_many(user, conversation.pk, 1)
+
+    add(others[:SMALL])
+    client = api(alice)
+    assert_flat(
+        lambda: client.get(MESSAGES + query),
+        lambda: add(others[SMALL:]),
+        expected,  # auth, (count,) page
+        django_assert_num_queries,
+        size=lambda data: len(data["results"]),
+    )
+
+
+def test_events(alice, bob, api, direct, django_assert_num_queries):
+    def add(count: int) -> None:
+        for message in send_many(alice, direct["id"], count // 2):
+            read_services.read_pointer_move(user=bob, message_id=message.pk)
+
+    add(SMALL)
+    client = api(bob)
+    assert_flat(
+        lambda: client.get(conv_url(direct["id"], "events")),
+        lambda: add(LARGE - SMALL),
+        4,  # auth, membership, events, the messages they name
+        django_assert_num_queries,
+        size=lambda data: len(data["events"]),
+    )
+
+
+def test_users_search(alice, api, make_user, django_assert_num_queries):
+    def add(first: int, last: int) -> None:
+        for i in range(first, last):
+            make_user(f"findme{i:02d}")
+
+    add(0, SMALL)
+    client = api(alice)
+    assert_flat(
+        lambda: client.get("/api/users/?search=findme&limit=50"),
+        lambda: add(SMALL, LARGE),
+        2,  # auth, users
+        django_assert_num_queries,
+        size=len,
+    )
