@@ -237,9 +237,14 @@ class UI:
             "console",
             lambda message: self.errors.append(f"console: {message.text}") if message.type == "error" else None,
         )
+        # The client must never need what the page's CSP forbids (inline code or styles).
+        page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', (e) =>"
+            " (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective));"
+        )
 
-    def open(self) -> UI:
-        self.page.goto(self.server.url + "/")
+    def open(self, path: str = "/") -> UI:
+        self.page.goto(self.server.url + path)
         return self
 
     def register(self) -> UI:
@@ -257,6 +262,19 @@ class UI:
         page.get_by_label("Password").fill(PASSWORD)
         page.locator("form.auth-form").get_by_role("button", name="Log in").click()
         self.expect_connected()
+        return self
+
+    def login_with_api(self) -> UI:
+        """Register through the API and hand the tokens to the page, as a returning user."""
+        pair = self.server.register(self.username)
+        self.page.evaluate(
+            "pair => localStorage.setItem('parley.tokens', JSON.stringify(pair))",
+            {"access": pair["access"], "refresh": pair["refresh"]},
+        )
+        self.page.reload()
+        self.expect_connected()
+        self.user_id = pair["id"]
+        self.access = pair["access"]
         return self
 
     def expect_connected(self) -> None:
@@ -289,6 +307,7 @@ class UI:
         """No script errors; console lines containing one of `expected` are allowed."""
         real = [e for e in self.errors if not any(x in e for x in expected)]
         assert not real, real
+        assert self.page.evaluate("() => window.__cspViolations || []") == []
 
 
 @pytest.fixture
@@ -297,14 +316,14 @@ def ui(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[..
     server (or of `server=`)."""
     contexts = []
 
-    def make(username: str, *, server: LiveServer | None = None, **context_args: Any) -> UI:
+    def make(username: str, *, server: LiveServer | None = None, path: str = "/", **context_args: Any) -> UI:
         context_args.setdefault("viewport", {"width": 1200, "height": 780})
         context_args.setdefault("timezone_id", "Europe/Berlin")
         context_args.setdefault("locale", "en-GB")
         context = browser.new_context(**context_args)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return UI(context.new_page(), server or request.getfixturevalue("parley_server"), username).open()
+        return UI(context.new_page(), server or request.getfixturevalue("parley_server"), username).open(path)
 
     yield make
     for context in contexts:
