@@ -12,6 +12,8 @@ the `playwright` package is missing.
 
 from __future__ import annotations
 
+__all__ = ["UI", "LiveServer", "Route", "expect", "unique"]
+
 import os
 import secrets
 import shutil
@@ -43,9 +45,10 @@ CHROMIUM_ARGS = [
 PASSWORD = "parley-browser-test-9431"
 
 try:
-    from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
-except ImportError:  # pragma: no cover - requirements-dev.txt pins it
+    from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
+except ImportError:  # requirements-dev.txt pins it; without it every test here skips
     sync_playwright = None  # type: ignore[assignment]
+    expect = Route = Browser = Page = Playwright = None  # type: ignore[assignment,misc]
 
 SKIP_REASON = (
     "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)"

@@ -7,9 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Route, expect
-
-from tests.browser.conftest import UI, LiveServer, unique
+from tests.browser.conftest import UI, LiveServer, Route, expect, unique
 
 # A 2x2 PNG: the server sniffs the type from these bytes and serves it inline.
 PNG = bytes.fromhex(

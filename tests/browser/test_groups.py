@@ -3,9 +3,7 @@ unread badges and activity order, read ticks that wait for every member, leaving
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
-from tests.browser.conftest import UI, unique
+from tests.browser.conftest import UI, expect, unique
 
 
 def member_dialog(person: UI):

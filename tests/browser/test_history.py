@@ -3,9 +3,7 @@ the phone layout shows the list or the conversation, and the keyboard drives bot
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
-from tests.browser.conftest import unique
+from tests.browser.conftest import expect, unique
 
 PHONE = {"viewport": {"width": 390, "height": 800}, "is_mobile": True, "has_touch": True}
 

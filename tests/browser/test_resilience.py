@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
-
-from tests.browser.conftest import UI, LiveServer, unique
+from tests.browser.conftest import UI, LiveServer, expect, unique
 
 NOT_OPEN = re.compile(r"^(connecting|waiting|offline)$")
 

@@ -8,9 +8,7 @@ proves the rendering, not only the CSP.
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
-from tests.browser.conftest import unique
+from tests.browser.conftest import expect, unique
 
 PAYLOADS = [
     '<img src=x onerror="window.__xss=1;alert(1)">',
