@@ -20,7 +20,7 @@ from django.http import FileResponse
 
 from chat.models import attachment_upload_to
 from chat.storage import attachment_storage
-from common.errors import InvalidInput, PayloadTooLarge
+from common.errors import InvalidInput, NotFound, PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +99,14 @@ def attachment_discard(path: str) -> None:
 
 
 def attachment_response(*, path: str, name: str, content_type: str) -> FileResponse:
+    try:
+        handle = attachment_storage.open(path, "rb")
+    except FileNotFoundError:  # removed from disk behind the database's back
+        logger.warning("attachment file %s is missing", path)
+        raise NotFound("The attachment file is missing.", code="attachment_missing")
     inline = content_type != DOWNLOAD_TYPE
     response = FileResponse(
-        attachment_storage.open(path, "rb"),
+        handle,
         as_attachment=not inline,
         filename=name,
         content_type=content_type,
