@@ -1,0 +1,38 @@
+"""The lean JSON builders (chat.representations) match the documented DRF serializers,
+so the OpenAPI schema describes what clients really receive."""
+
+from __future__ import annotations
+
+from chat.api.serializers import ConversationOut, MessageOut
+from chat.models import Message
+from chat.representations import MESSAGE_COLUMNS, message_json, message_row_json
+from tests.conftest import body
+from tests.helpers import conv_url, msg_url
+
+
+def test_message_json_matches_the_serializer(alice, bob, api, direct):
+    plain = body(api(alice).post(conv_url(direct["id"], "send_message"), json={"content": "plain", "client_id": "k"}))
+    with_file = body(
+        api(alice).post(
+            conv_url(direct["id"], "send_message"),
+            data={"content": "file"},
+            files={"attachment": ("a.png", b"\x89PNG\r\n\x1a\nxx", "image/png")},
+        )
+    )
+    api(bob).post(msg_url(with_file["id"], "mark_read"))
+    api(alice).post(msg_url(plain["id"], "edit_message"), json={"content": "edited"})
+
+    for message in Message.objects.select_related("sender"):
+        documented = dict(MessageOut(message).data)
+        row = Message.objects.filter(pk=message.pk).values(*MESSAGE_COLUMNS).get()
+        assert message_json(message) == documented
+        assert message_row_json(row) == documented
+
+
+def test_conversation_json_has_exactly_the_documented_fields(alice, api, direct):
+    api(alice).post(conv_url(direct["id"], "send_message"), json={"content": "x"})
+    data = body(api(alice).get(conv_url(direct["id"])))
+
+    assert set(data) == set(ConversationOut().fields)
+    assert set(data["messages"][0]) == set(MessageOut().fields)
+    assert set(data["last_message"]) == set(MessageOut().fields)
