@@ -80,13 +80,13 @@ def free_port() -> int:
 class LiveServer:
     """A real `uvicorn config.asgi:application` process on its own database."""
 
-    def __init__(self, workdir: Path, template_db: Path) -> None:
+    def __init__(self, workdir: Path, template_db: Path, **env: str) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         db = workdir / "db.sqlite3"
         shutil.copy(template_db, db)
-        self.env = server_env(workdir, db)
+        self.env = {**server_env(workdir, db), **env}
         self.log_path = workdir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -177,11 +177,8 @@ def server_env(workdir: Path, db: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite file per test worker; every server starts from a copy."""
-    workdir = tmp_path_factory.mktemp("parley-template")
-    db = workdir / "db.sqlite3"
+def migrated_db(workdir: Path) -> Path:
+    db = workdir / "template.sqlite3"
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
@@ -189,6 +186,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
     )
     return db
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per test worker; every server starts from a copy."""
+    return migrated_db(tmp_path_factory.mktemp("parley-template"))
 
 
 @pytest.fixture(scope="session")

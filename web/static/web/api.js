@@ -56,11 +56,12 @@ function storeTokens(pair) {
   emit(pair ? "tokens" : "logged-out");
 }
 
-function emit(kind) {
-  for (const fn of listeners) fn(kind);
+function emit(kind, external = false) {
+  for (const fn of listeners) fn(kind, external);
 }
 
-/** Subscribe to "tokens" (a new pair) and "logged-out" (the session ended). */
+/** Subscribe to "tokens" (a new pair) and "logged-out" (the session ended); the second
+ * argument is true when another tab made the change. */
 export function onAuthChange(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
@@ -72,8 +73,8 @@ window.addEventListener("storage", (event) => {
   const next = readTokens();
   const had = tokens;
   tokens = next;
-  if (!next && had) emit("logged-out");
-  else if (next && (!had || next.access !== had.access)) emit("tokens");
+  if (!next && had) emit("logged-out", true);
+  else if (next && (!had || next.access !== had.access)) emit("tokens", true);
 });
 
 export function isLoggedIn() {

@@ -51,11 +51,16 @@ function showLoading(text) {
   root.replaceChildren(h("main.splash", { role: "status" }, icon("chat", "brand-icon"), h("p", {}, text)));
 }
 
+let starting = false;
+
 async function showApp(attempt = 0) {
+  if (starting || shell) return;
+  starting = true;
   showLoading("Loading your conversations…");
   try {
     await actions.startSession((reason) => showAuth(reason));
   } catch (e) {
+    starting = false;
     if (e.status === 401 || !api.isLoggedIn()) {
       showAuth("Your session has ended. Log in again.");
       return;
@@ -65,6 +70,7 @@ async function showApp(attempt = 0) {
     setTimeout(() => api.isLoggedIn() && !shell && showApp(attempt + 1), wait * 1000);
     return;
   }
+  starting = false;
   buildShell();
 }
 
@@ -107,6 +113,11 @@ function buildShell() {
   sidebar.renderConnection();
   applyRoute();
 }
+
+// Logging in from another tab logs this one in too (logging out is handled by actions.js).
+api.onAuthChange((kind, external) => {
+  if (kind === "tokens" && external && !shell && !starting) showApp();
+});
 
 if (api.isLoggedIn()) showApp();
 else showAuth();

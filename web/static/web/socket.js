@@ -248,7 +248,8 @@ export class ChatSocket {
     clearTimeout(this.timers.renew);
     const seconds = accessExpiresIn();
     if (!seconds) return;
-    const inMs = Math.max(5000, (seconds - 60) * 1000);
+    // Renew a minute before expiry (a quarter of the lifetime for short-lived tokens).
+    const inMs = Math.max(5000, (seconds - Math.min(60, seconds / 4)) * 1000);
     this.timers.renew = setTimeout(async () => {
       if ((await refreshTokens()) === false) this.onSessionEnded();
       // A successful refresh emits "tokens", which calls tokenChanged().
