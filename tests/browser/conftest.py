@@ -49,6 +49,9 @@ try:
 except ImportError:  # requirements-dev.txt pins it; without it every test here skips
     sync_playwright = None  # type: ignore[assignment]
     expect = Route = Browser = Page = Playwright = None  # type: ignore[assignment,misc]
+else:
+    # Generous for a loaded 2-core CI machine; passing assertions return at once.
+    expect.set_options(timeout=10_000)
 
 SKIP_REASON = (
     "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)"

@@ -105,6 +105,7 @@ let listResync = null;
 
 setHooks({
   missingConversation: (id) => refetchConversation(id),
+  verify: (id) => refetchConversation(id),
   resync: (id) => {
     if (id !== null) {
       refetchConversation(id);
@@ -314,7 +315,10 @@ export function markRead(conversationId, messageId) {
       conv.lastReadId = Math.max(conv.lastReadId, messageId);
       const mine = store.me && conv.members.get(store.me.id);
       if (mine) mine.lastReadId = Math.max(mine.lastReadId, messageId);
-      conv.unread = 0;
+      // Messages that arrived while the read was in flight are still unread.
+      conv.unread = conv.messages
+        ? [...conv.messages.values()].filter((m) => m.sender !== store.me.id && m.id > conv.lastReadId).length
+        : 0;
       touch("conversations");
     })
     .catch(() => {})

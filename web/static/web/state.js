@@ -23,7 +23,7 @@ export const store = {
 const TYPING_TTL_MS = 6000;
 const subscribers = new Set();
 let dirty = new Set();
-let hooks = { missingConversation: () => {}, resync: () => {}, removed: () => {} };
+let hooks = { missingConversation: () => {}, verify: () => {}, resync: () => {}, removed: () => {} };
 
 export function setHooks(next) {
   hooks = { ...hooks, ...next };
@@ -273,8 +273,10 @@ export function applyFrame(frame) {
   if (conv && typeof frame.seq === "number") conv.lastSeq = Math.max(conv.lastSeq, frame.seq);
   switch (frame.type) {
     case "ready": {
+      // Missing here: left or removed while away, or created while the socket opened
+      // (then `conversation.created` follows). Ask the server which before dropping it.
       const present = new Set(Object.keys(frame.conversations || {}).map(Number));
-      for (const id of [...store.conversations.keys()]) if (!present.has(id)) dropConversation(id);
+      for (const id of store.conversations.keys()) if (!present.has(id)) hooks.verify(id);
       const unknown = [...present].filter((id) => !store.conversations.has(id));
       if (frame.reconnected || unknown.length) hooks.resync(null, unknown);
       break;

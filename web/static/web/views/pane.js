@@ -210,6 +210,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
   }
 
   function show(id) {
+    if (conv && id === conv.id && store.conversations.get(id) === conv) return;
     if (conv && typingOn) stopTyping();
     conv = id === null ? null : store.conversations.get(id) || null;
     editingId = null;
