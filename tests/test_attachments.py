@@ -65,6 +65,18 @@ def test_upload_and_download_by_a_participant(alice, bob, api, direct, settings)
     assert download.headers["Content-Disposition"] == 'attachment; filename="report.pdf"'
 
 
+@pytest.mark.filterwarnings("error:StreamingHttpResponse must consume")
+def test_a_large_download_streams_in_chunks(alice, bob, api, direct):
+    data = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit: many chunks
+    message = body(upload(api(alice), direct["id"], "big.bin", data, "application/octet-stream"))
+
+    download = api(bob).get(message["attachment"])
+
+    assert download.status_code == 200
+    assert download.headers["Content-Length"] == str(len(data))
+    assert download.content == data
+
+
 def test_strangers_and_anonymous_cannot_download(alice, carol, api, direct):
     message = body(upload(api(alice), direct["id"], "a.pdf", b"private", "application/pdf"))
 
