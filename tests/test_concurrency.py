@@ -174,3 +174,14 @@ def test_concurrent_read_pointer_moves_keep_the_highest(make_user):
     assert Message.objects.filter(conversation=conversation, is_read=False).count() == 0
     seqs = list(Event.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_refresh_token_is_single_use_under_concurrency(make_user):
+    """Rotation detects a stolen refresh token only if two uses cannot both succeed."""
+    alice = make_user("alice")
+    refresh = token_pair_for_user(alice)["refresh"]
+    clients = [Api() for _ in range(6)]
+
+    responses = race(6, lambda i: clients[i].post("/api/auth/refresh/", json={"refresh": refresh}))
+
+    assert sorted(r.status_code for r in responses) == [200] + [401] * 5

@@ -107,3 +107,16 @@ def test_sending_is_rate_limited_per_user(alice, bob, api, direct, settings):
     assert int(limited.headers["Retry-After"]) >= 1
     assert not Message.objects.filter(content="one too many").exists()
     send(api(bob), direct["id"], "bob has his own budget")
+
+
+def test_last_message_falls_back_when_the_latest_is_deleted(alice, bob, api, direct):
+    first = send(api(alice), direct["id"], "first")
+    second = send(api(bob), direct["id"], "second")
+
+    assert api(bob).post(msg_url(second["id"], "delete_message")).status_code == 200
+    assert body(api(alice).get(CONVERSATIONS))[0]["last_message"]["id"] == first["id"]
+
+    assert api(alice).post(msg_url(first["id"], "delete_message")).status_code == 200
+    listed = body(api(alice).get(CONVERSATIONS))[0]
+    assert listed["last_message"] is None
+    assert listed["messages"] == []

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
@@ -61,7 +63,12 @@ class RefreshSerializer(TokenRefreshSerializer):
         # a refresh token from before a password change would mint new sessions.
         if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise InvalidToken("The password has been changed.")
-        return super().validate(attrs)
+        # Single use even when two requests race: the token's row is locked (SQLite's
+        # IMMEDIATE transaction locks the database) until this use has blacklisted it,
+        # and super() checks the blacklist again under that lock.
+        with transaction.atomic():
+            OutstandingToken.objects.select_for_update().filter(jti=token[api_settings.JTI_CLAIM]).first()
+            return super().validate(attrs)
 
 
 class RefreshIn(serializers.Serializer):
