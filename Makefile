@@ -58,9 +58,11 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 bench: install-dev
+	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench --quick
 
 bench-full: install-dev
+	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench --full
 
 clean:

@@ -1,0 +1,78 @@
+"""Query counts and query plans, measured inside Django on the seeded database.
+
+    python -m bench.inproc --fixture var/bench/<mode>-fixture.json
+
+Prints JSON: the number of SQL statements each endpoint runs (through Django's test
+client, with the fixture's real tokens), and on PostgreSQL whether the keyset page at
+the deepest point uses the partial index. Figures for the report; the deterministic
+guards themselves are tests (bench/test_guards.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from chat.models import Message  # noqa: E402
+
+
+def count(client: Client, method: str, path: str, token: str, **kwargs: Any) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Bearer {token}", **kwargs)
+    assert response.status_code < 300, (path, response.status_code, response.content[:200])
+    return len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fixture", required=True)
+    args = parser.parse_args()
+    with open(args.fixture) as f:
+        fx = json.load(f)
+    users = fx["users"]
+    client = Client(HTTP_HOST="127.0.0.1")
+    out: dict[str, Any] = {}
+    for n, spec in fx["list_users"].items():
+        token = users[spec["user"]]["token"]
+        out[f"list_{n}"] = count(client, "get", "/api/chat/conversations/", token)
+        out[f"list_{n}_embed0"] = count(client, "get", "/api/chat/conversations/?embed=0", token)
+    deep = fx["deep"]
+    token = users[deep["a"]]["token"]
+    base = f"/api/chat/conversations/{deep['id']}/messages/"
+    out["history_newest"] = count(client, "get", f"{base}?limit=50", token)
+    out["history_deepest"] = count(client, "get", f"{base}?before={deep['first_id'] + 50}&limit=50", token)
+    pair = fx["pairs"][0]
+    out["send_message"] = count(
+        client,
+        "post",
+        f"/api/chat/conversations/{pair['id']}/send_message/",
+        users[pair["a"]]["token"],
+        data={"content": "query count"},
+        content_type="application/json",
+    )
+    if connection.vendor == "postgresql":
+        keyset = (
+            Message.objects.filter(conversation_id=deep["id"], is_deleted=False, id__lt=deep["first_id"] + 50)
+            .order_by("-id")
+            .values("id")[:51]
+        )
+        plan = keyset.explain()
+        out["keyset_plan"] = plan
+        out["keyset_uses_index"] = "chat_msg_live_idx" in plan and "Seq Scan" not in plan
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The project's settings with the alternatives the benchmark measures, chosen by env:
+
+    BENCH_DB_POOL=<n>            psycopg's connection pool in Django (OPTIONS["pool"],
+                                 max_size n) instead of persistent connections
+    BENCH_CHANNEL_LAYER=core     channels_redis' RedisChannelLayer instead of the
+                                 RedisPubSubChannelLayer the product uses
+    BENCH_NO_HEALTH_CHECKS=1     CONN_HEALTH_CHECKS off
+
+Unset, this is config.settings exactly.
+"""
+
+from __future__ import annotations
+
+import os
+
+from config.settings import *  # noqa: F403
+from config.settings import CHANNEL_LAYERS, DATABASES, REDIS_URL
+
+_pool = int(os.environ.get("BENCH_DB_POOL", "0"))
+if _pool and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent connections
+    DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 2, "max_size": _pool, "timeout": 10}
+
+if os.environ.get("BENCH_CHANNEL_LAYER") == "core" and REDIS_URL:
+    CHANNEL_LAYERS["default"] = {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_PREFIX", "parley")},
+    }
+
+if os.environ.get("BENCH_NO_HEALTH_CHECKS"):
+    # CONN_HEALTH_CHECKS costs a `SELECT 1` round trip at the start of every request and
+    # of every database_sync_to_async call.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
