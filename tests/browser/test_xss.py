@@ -65,6 +65,7 @@ def test_payloads_render_as_text_and_run_nothing(ui) -> None:
     expect(mallory.page.locator("#conversation-title")).to_have_text(TITLE)
     for payload in PAYLOADS:
         mallory.send(payload)
+    expect(mallory.page.locator(".message:not(.pending) .text")).to_have_text(PAYLOADS)
     mallory.page.set_input_files("#file-input", files=[{"name": FILE_NAME, "mimeType": "text/html", "buffer": b"<b>"}])
     expect(mallory.page.locator(".message:not(.pending) .file-name")).to_have_text(FILE_NAME)
     mallory.page.set_input_files("#file-input", files=[{"name": IMAGE_NAME, "mimeType": "image/png", "buffer": PNG}])

@@ -18,7 +18,8 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
   let conv = null;
   let editingId = null;
   let cache = new Map();
-  let stickToBottom = true;
+  let stickToBottom = true; // the reader's intent, from scroll events (for images loading later)
+  let forceBottom = true; // one-shot: the next render ends at the newest message
   let typingSentAt = 0;
   let typingOn = false;
   let typingIdle = null;
@@ -182,7 +183,9 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
 
   function renderMessages() {
     if (!conv) return;
-    const wasAtBottom = stickToBottom;
+    // Measured now, not cached: a frame may render before a pending scroll event runs.
+    const wasAtBottom = forceBottom || nearBottom();
+    forceBottom = false;
     const anchor = [...list.children].find((li) => li.dataset.id);
     const anchorTop = anchor ? anchor.offsetTop : 0;
     const pending = [...store.outbox.values()].filter((item) => item.conversation === conv.id);
@@ -218,6 +221,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     list.replaceChildren();
     composerError.textContent = "";
     stickToBottom = true;
+    forceBottom = true;
     empty.hidden = Boolean(conv);
     body.hidden = !conv;
     if (!conv) return;
@@ -304,6 +308,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     input.value = "";
     drafts.delete(conv.id);
     stickToBottom = true;
+    forceBottom = true;
     actions.sendText(conv.id, text);
     input.focus();
   });
@@ -323,6 +328,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
         continue;
       }
       stickToBottom = true;
+      forceBottom = true;
       actions.sendFile(conv.id, file);
     }
   }
