@@ -149,7 +149,8 @@ def test_session_survives_reload_refresh_and_logout(ui) -> None:
     expect(page.locator("#me-name")).to_have_text(name)
 
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("tab", name="Log in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
+    expect(page.get_by_role("form", name="Welcome back")).to_be_visible()
     assert page.evaluate("() => localStorage.getItem('parley.tokens')") is None
     page.reload()
     expect(page.get_by_role("tab", name="Log in")).to_be_visible()

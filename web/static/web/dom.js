@@ -3,12 +3,14 @@
 // never become markup, whatever it contains.
 
 /**
- * h("button.primary", {type: "button", onclick: fn, aria: {label: "Send"}}, "Send")
+ * h("button#send.primary", {type: "button", onclick: fn, aria: {label: "Send"}}, "Send")
  * Children are nodes or strings (strings become text nodes); null/false are skipped.
  */
 export function h(tag, props = {}, ...children) {
-  const [name, ...classes] = tag.split(".");
+  const [head, ...classes] = tag.split(".");
+  const [name, id] = head.split("#");
   const el = document.createElement(name || "div");
+  if (id) el.id = id;
   if (classes.length) el.classList.add(...classes);
   for (const [key, value] of Object.entries(props || {})) {
     if (value === undefined || value === null || value === false) continue;
