@@ -1,5 +1,6 @@
 """Groups in the web client: create with a title and members, live membership changes,
-unread badges and activity order, read ticks that wait for every member, leaving."""
+unread badges and activity order, read ticks that wait for every member, renaming,
+leaving, and deleting for everyone."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def test_group_lifecycle(ui, parley_server) -> None:
     details.get_by_role("button", name="Close").click()
     expect(dave.page.locator(".conversation", has_text="Trip planning")).to_have_count(1)
     expect(bob.page.locator("#conversation-subtitle")).to_have_text("3 members")
+    # Newcomers start with the history read, so nothing turns back to "sent".
+    expect(alice.message("Who is in for Saturday?")).to_have_attribute("data-status", "read")
 
     # Any member renames it; Bob leaves.
     details = member_dialog(bob)
@@ -82,6 +85,14 @@ def test_group_lifecycle(ui, parley_server) -> None:
     bob.page.locator("#confirm-ok").click()
     expect(bob.page.locator(".conversation", has_text="Saturday trip")).to_have_count(0)
     expect(alice.page.locator("#conversation-subtitle")).to_have_text("2 members")
+
+    # The admin deletes the group for everyone.
+    details = member_dialog(alice)
+    details.get_by_role("button", name="Delete group").click()
+    alice.page.locator("#confirm-ok").click()
+    expect(alice.page.locator("#pane-empty")).to_be_visible()
+    for person in (alice, dave):
+        expect(person.page.locator(".conversation", has_text="Saturday trip")).to_have_count(0)
 
     for person in (alice, bob, carol, dave):
         person.assert_no_errors()

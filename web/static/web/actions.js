@@ -153,6 +153,12 @@ export async function leave(id) {
   dropConversation(id);
 }
 
+/** Group admin: delete it for everyone, with its messages and files. */
+export async function deleteGroup(id) {
+  await api.deleteConversation(id);
+  dropConversation(id);
+}
+
 /** Direct: hide it until new activity. */
 export async function hide(id) {
   await api.deleteConversation(id);

@@ -295,9 +295,11 @@ export function applyFrame(frame) {
       break;
     case "members.added":
       if (conv) {
+        // The server starts new members with everything before their arrival read.
+        const newest = Math.max(conv.lastMessage ? conv.lastMessage.id : 0, ...(conv.messages ? conv.messages.keys() : []));
         for (const u of frame.users) {
           if (!conv.members.has(u.id)) {
-            conv.members.set(u.id, { id: u.id, username: u.username, role: "member", lastReadId: 0 });
+            conv.members.set(u.id, { id: u.id, username: u.username, role: "member", lastReadId: newest });
           }
         }
         touch("conversations");

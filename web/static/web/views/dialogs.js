@@ -235,6 +235,15 @@ export function detailsDialog(conversationId, { onConfirm }) {
           }),
       });
       const addSection = h("section.add-members", {}, h("h3", {}, "Add people"), picker.el);
+      const destroy = h("button.danger", { type: "button", id: "delete-conversation" }, "Delete group");
+      destroy.addEventListener("click", async () => {
+        const ok = await onConfirm("Delete this group and all its messages for everyone?", "Delete group");
+        if (!ok) return;
+        run(async () => {
+          await actions.deleteGroup(conversationId);
+          dialog.close();
+        });
+      });
       const leave = h("button.danger", { type: "button", id: "leave-conversation" });
       leave.addEventListener("click", async () => {
         const conv = store.conversations.get(conversationId);
@@ -273,6 +282,7 @@ export function detailsDialog(conversationId, { onConfirm }) {
         if (group && document.activeElement !== renameInput) renameInput.value = conv.title;
         addSection.hidden = !group;
         leave.textContent = group ? "Leave group" : "Hide conversation";
+        destroy.hidden = !(group && admin);
         const sorted = [...conv.members.values()].sort((a, b) => a.username.localeCompare(b.username));
         replaceChildren(
           members,
@@ -306,7 +316,7 @@ export function detailsDialog(conversationId, { onConfirm }) {
         );
       }
 
-      body.append(heading, rename, h("h3", {}, "Members"), members, addSection, error, h("div.dialog-actions", {}, leave));
+      body.append(heading, rename, h("h3", {}, "Members"), members, addSection, error, h("div.dialog-actions", {}, destroy, leave));
       render();
       unsubscribe = subscribe((topics) => {
         if (topics.has(`conversation:${conversationId}`) || topics.has("presence") || topics.has("conversations")) render();
