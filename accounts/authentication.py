@@ -13,8 +13,16 @@ from common.errors import NotAuthenticated
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    def get_user(self, validated_token: Any) -> User:
+    def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
         try:
             return user_for_validated_token(validated_token)
         except NotAuthenticated as exc:
             raise exceptions.AuthenticationFailed(exc.detail, code=exc.code) from exc
+
+
+def current_user(request: Any) -> User:
+    """The authenticated caller of a view that requires authentication (the default)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user

@@ -15,6 +15,8 @@ so a reconnecting client with `since` gets every event after it exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import random
@@ -22,8 +24,12 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from chat import commands, events, presence
@@ -79,9 +85,46 @@ class CommandBudget:
 class ChatConsumer(AsyncWebsocketConsumer):
     groups: list[str] = []
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Channels' own entry point, except that a channel layer that cannot open a
+        channel (Redis down) does not fail the handshake: the socket is accepted and
+        served from the database, polling for new events (`degraded`)."""
+        self.scope = scope
+        self.base_send = send
+        self.degraded = False
+        self._init_state()
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            try:
+                self.channel_name = await asyncio.wait_for(
+                    self.channel_layer.new_channel(), timeout=settings.CHAT_PUBLISH_TIMEOUT * 4
+                )
+            except Exception as exc:  # noqa: BLE001 - Redis unreachable: serve from the database
+                logger.warning("channel layer unavailable, socket degraded to polling: %s", exc.__class__.__name__)
+                self.channel_layer = None
+                self.degraded = True
+            else:
+                sources.append(functools.partial(self.channel_layer.receive, self.channel_name))
+        try:
+            with contextlib.suppress(StopConsumer):
+                await await_many_dispatch(sources, self.dispatch)
+        finally:
+            # A client gone mid-send (uvicorn's ClientDisconnected) skips disconnect().
+            await self._release()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch also runs close_old_connections in a thread before every
+        # message; every database call here goes through database_sync_to_async, which
+        # does that already, so live frames skip a thread hop each.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # --- Handshake ------------------------------------------------------------------------
 
-    async def connect(self) -> None:
+    def _init_state(self) -> None:
         self.grant: SocketGrant | None = None
         self.cursors: dict[int, int] = {}
         self.subscribed: set[str] = set()
@@ -92,6 +135,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.lock = asyncio.Lock()
         self.counted = False
         self.closing = False
+        self.released = False
+
+    async def connect(self) -> None:
         rate, seconds = (int(x) for x in settings.RATE_LIMITS["ws_command"].split("/"))
         self.budget = CommandBudget(rate=rate / seconds, burst=rate)
         route = self.scope.get("url_route", {}).get("kwargs", {})
@@ -195,11 +241,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._send_json(events.presence(user_id=user_id, online=True))
 
     async def disconnect(self, code: int) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        """Give back what the socket holds: its groups and its presence count. Runs once,
+        whether the client closed cleanly or vanished while we were sending."""
+        if self.released:
+            return
+        self.released = True
         self.closing = True
         for task in self.tasks:
             task.cancel()
-        for group in list(self.subscribed):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.channel_layer is not None:
+            for group in list(self.subscribed):
+                await self._layer_call(self.channel_layer.group_discard(group, self.channel_name))
         self.subscribed.clear()
         if self.counted and self.grant is not None:
             user_id = self.grant.user.pk
@@ -213,14 +268,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _heartbeat(self) -> None:
         """Keep presence fresh and, now and then, compare cursors with the database so a
-        doorbell lost while Redis was away is noticed without waiting for the next event."""
+        doorbell lost while Redis was away is noticed without waiting for the next event.
+        A degraded socket (no channel layer) compares every few seconds instead."""
         assert self.grant is not None
-        last_resync = time.monotonic()
+        last_beat = last_resync = time.monotonic()
         while True:
-            await asyncio.sleep(settings.CHAT_WS_HEARTBEAT_SECONDS * (0.8 + 0.4 * random.random()))
-            await database_sync_to_async(presence.heartbeat)(self.grant.user.pk)
-            if time.monotonic() - last_resync >= settings.CHAT_WS_RESYNC_SECONDS and self.cursors:
-                last_resync = time.monotonic()
+            if self.degraded:
+                await asyncio.sleep(settings.CHAT_WS_DEGRADED_POLL_SECONDS)
+            else:
+                await asyncio.sleep(settings.CHAT_WS_HEARTBEAT_SECONDS * (0.8 + 0.4 * random.random()))
+            now = time.monotonic()
+            if now - last_beat >= settings.CHAT_WS_HEARTBEAT_SECONDS * 0.8:
+                last_beat = now
+                await database_sync_to_async(presence.heartbeat)(self.grant.user.pk)
+            resync_every = settings.CHAT_WS_DEGRADED_POLL_SECONDS if self.degraded else settings.CHAT_WS_RESYNC_SECONDS
+            if now - last_resync >= resync_every and self.cursors:
+                last_resync = now
                 await self.resync()
 
     async def resync(self) -> None:
@@ -511,21 +574,36 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _subscribe(self, group: str) -> None:
         if group not in self.subscribed:
             self.subscribed.add(group)
-            await self.channel_layer.group_add(group, self.channel_name)
+            if self.channel_layer is not None:
+                await self._layer_call(self.channel_layer.group_add(group, self.channel_name))
 
     async def _unsubscribe(self, cid: int) -> None:
         self.cursors.pop(cid, None)
         group = events.conversation_group(cid)
         if group in self.subscribed:
             self.subscribed.discard(group)
-            await self.channel_layer.group_discard(group, self.channel_name)
+            if self.channel_layer is not None:
+                await self._layer_call(self.channel_layer.group_discard(group, self.channel_name))
+
+    async def _layer_call(self, call: Any) -> None:
+        """(Un)subscribe with a timeout; a layer failure degrades this socket to polling."""
+        try:
+            await asyncio.wait_for(call, timeout=settings.CHAT_PUBLISH_TIMEOUT * 4)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("channel layer call failed, socket degraded to polling: %s", exc.__class__.__name__)
+            self.degraded = True
 
     async def _send_json(self, frame: dict[str, Any]) -> None:
         await self._send_text(json.dumps(frame, separators=(",", ":")))
 
     async def _send_text(self, text: str) -> None:
-        if not self.closing:
+        if self.closing:
+            return
+        try:
             await self.send(text_data=text)
+        except OSError:  # the client is gone (uvicorn's ClientDisconnected)
+            self.closing = True
+            raise StopConsumer() from None
 
     async def _send_error(self, ref: Any, code: str, detail: str) -> None:
         await self._send_json({"type": "error", "ref": ref, "code": code, "detail": detail})

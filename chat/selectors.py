@@ -69,7 +69,7 @@ def message_keyset_page(
         rows = list(messages.filter(id__gt=after).order_by("id").values(*MESSAGE_COLUMNS)[: limit + 1])
         has_more = len(rows) > limit
         rows = rows[:limit]
-        return KeysetPage([message_row_json(r) for r in rows], has_older=True, has_newer=has_more)
+        return KeysetPage([message_row_json(r) for r in rows], has_older=after > 0, has_newer=has_more)
     if before is not None:
         messages = messages.filter(id__lt=before)
     rows = list(messages.order_by("-id").values(*MESSAGE_COLUMNS)[: limit + 1])

@@ -6,6 +6,7 @@
     ├── Forbidden                 403 "forbidden"
     │   └── NotParticipant        403 "not_participant"
     ├── NotFound                  404 "not_found"
+    ├── (IntegrityError)          409 "conflict"       (a race no service resolved)
     ├── PayloadTooLarge           413 "too_large"
     ├── RateLimited               429 "rate_limited"   (retry_after seconds)
     └── ServiceUnavailable        503 "unavailable"
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -119,9 +120,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         return Response(DATABASE_DOWN.as_dict(), status=503, headers={"Retry-After": "2"})
-    if isinstance(exc, DatabaseError):
-        logger.exception("database error")
-        return Response(ServiceUnavailable().as_dict(), status=503)
+    if isinstance(exc, IntegrityError):
+        # Services resolve the races they expect; one that escapes is a conflict to retry.
+        logger.warning("integrity error escaped a service: %s", exc)
+        return Response({"detail": "The request conflicts with a concurrent change; retry.", "code": "conflict"}, 409)
+    if isinstance(exc, DataError):
+        return Response(InvalidInput("A value is out of range or malformed.").as_dict(), status=400)
 
     # Imported here: rest_framework.views imports the authentication classes, which
     # import this module.

@@ -253,6 +253,8 @@ CHAT_WS_AUTH_TIMEOUT_SECONDS = env.float("CHAT_WS_AUTH_TIMEOUT_SECONDS", default
 # resync, catching events whose doorbell was lost (e.g. while Redis was down).
 CHAT_WS_HEARTBEAT_SECONDS = env.float("CHAT_WS_HEARTBEAT_SECONDS", default=30.0)
 CHAT_WS_RESYNC_SECONDS = env.float("CHAT_WS_RESYNC_SECONDS", default=60.0)
+# A socket opened while the channel layer is unreachable polls the database this often.
+CHAT_WS_DEGRADED_POLL_SECONDS = env.float("CHAT_WS_DEGRADED_POLL_SECONDS", default=2.0)
 # A publish waits at most this long for the channel layer, and never delays a write.
 CHAT_PUBLISH_TIMEOUT = env.float("CHAT_PUBLISH_TIMEOUT", default=0.5)
 
@@ -316,8 +318,13 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # uvicorn installs its own handlers before Django starts; these replace them with
+    # ours (which redact tokens): its access log and its "WebSocket /path?token=..." lines.
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

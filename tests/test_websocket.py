@@ -379,12 +379,12 @@ async def test_presence_online_and_offline(alice, bob):
     await second.close()
     assert await watcher.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": False}
     # A newcomer learns who is online from the snapshot after `ready`.
-    await opened(alice)
+    back_online = await opened(alice)
     late = Socket.for_user(await atoken_for(bob))
     await late.open()
     assert (await late.receive_until("presence"))["user"] == alice.pk
-    await watcher.close()
-    await late.close()
+    for sock in (watcher, late, back_online):
+        await sock.close()
 
 
 async def test_ping_pong(alice):

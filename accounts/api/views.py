@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -12,6 +14,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import selectors, services
 from accounts.api import serializers as s
+from accounts.authentication import current_user
 from common.ratelimit import rate_limit_hit
 
 
@@ -33,19 +36,21 @@ class RegisterView(APIView):
 
 
 class LoginView(TokenObtainPairView):
-    authentication_classes: list[type] = []
+    authentication_classes = ()
 
     @extend_schema(responses={200: s.TokenPairOut}, tags=["auth"])
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         username = str(request.data.get("username", "")).lower()[:150] if hasattr(request.data, "get") else ""
         rate_limit_hit(scope="login", key=f"ip:{client_ip(request)}")
         if username:
-            rate_limit_hit(scope="login", key=f"user:{username}")
+            # Hashed: a cache key must not carry whatever bytes a client put in a username.
+            digest = hashlib.sha256(username.encode("utf-8", "replace")).hexdigest()[:32]
+            rate_limit_hit(scope="login", key=f"user:{digest}")
         return super().post(request, *args, **kwargs)
 
 
 class RefreshView(TokenRefreshView):
-    authentication_classes: list[type] = []
+    authentication_classes = ()
 
     @extend_schema(responses={200: s.TokenPairOut}, tags=["auth"])
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -67,7 +72,7 @@ class LogoutView(APIView):
 class MeView(APIView):
     @extend_schema(responses={200: s.MeOut}, tags=["auth"])
     def get(self, request: Request) -> Response:
-        return Response(s.MeOut(request.user).data)
+        return Response(s.MeOut(current_user(request)).data)
 
 
 class PasswordChangeView(APIView):
@@ -75,7 +80,7 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.user_change_password(user=request.user, **data.validated_data)
+        tokens = services.user_change_password(user=current_user(request), **data.validated_data)
         return Response(tokens)
 
 
@@ -93,7 +98,7 @@ class UserSearchView(APIView):
         params.is_valid(raise_exception=True)
         users = selectors.user_search(
             query=params.validated_data["search"],
-            exclude_user_id=request.user.pk,
+            exclude_user_id=current_user(request).pk,
             limit=params.validated_data["limit"],
         )
         return Response([{"id": u.pk, "username": u.username} for u in users])

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from accounts.authentication import current_user
 from chat import access, selectors
 from chat.api import serializers as s
 from chat.api.pagination import message_page_response
@@ -51,7 +52,7 @@ def embedded_count(request: Request) -> int:
 
 def conversation_response(request: Request, conversation_id: int, *, code: int = status.HTTP_200_OK) -> Response:
     view = selectors.conversation_json_for_user(
-        user_id=request.user.pk, conversation_id=conversation_id, embed=embedded_count(request)
+        user_id=current_user(request).pk, conversation_id=conversation_id, embed=embedded_count(request)
     )
     if view is None:
         raise NotFound("Conversation not found.")
@@ -62,7 +63,7 @@ class ConversationViewSet(viewsets.ViewSet):
     lookup_value_regex = ID
 
     def _member_conversation_id(self, request: Request, pk: str) -> int:
-        return access.conversation_get_for_member(user=request.user, conversation_id=int(pk)).pk
+        return access.conversation_get_for_member(user=current_user(request), conversation_id=int(pk)).pk
 
     @extend_schema(
         parameters=[
@@ -84,7 +85,7 @@ class ConversationViewSet(viewsets.ViewSet):
         if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter
             raise InvalidInput("Null characters are not allowed.", field="search", code="invalid_characters")
         page = selectors.conversation_list_for_user(
-            user_id=request.user.pk,
+            user_id=current_user(request).pk,
             search=search.strip(),
             limit=limit,
             cursor=conversation_cursor(request),
@@ -109,7 +110,7 @@ class ConversationViewSet(viewsets.ViewSet):
         if not isinstance(participants, list):
             participants = [participants]
         conversation = conversation_services.conversation_create_group(
-            creator=request.user, title=body_value(request.data, "title"), participant_ids=participants
+            creator=current_user(request), title=body_value(request.data, "title"), participant_ids=participants
         )
         return conversation_response(request, conversation.pk, code=status.HTTP_201_CREATED)
 
@@ -124,7 +125,9 @@ class ConversationViewSet(viewsets.ViewSet):
         conversation_id = self._member_conversation_id(request, pk)
         title = body_value(request.data, "title")
         if title is not None:
-            conversation_services.conversation_rename(user=request.user, conversation_id=conversation_id, title=title)
+            conversation_services.conversation_rename(
+                user=current_user(request), conversation_id=conversation_id, title=title
+            )
         return conversation_response(request, conversation_id)
 
     @extend_schema(request=s.ConversationUpdateIn, responses={200: s.ConversationOut, **ERRORS}, tags=["conversations"])
@@ -135,7 +138,7 @@ class ConversationViewSet(viewsets.ViewSet):
     def destroy(self, request: Request, pk: str) -> Response:
         """Direct: hide it for the caller until new activity. Group: the admin deletes
         it for everyone; a member leaves it."""
-        conversation_services.conversation_delete(user=request.user, conversation_id=int(pk))
+        conversation_services.conversation_delete(user=current_user(request), conversation_id=int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -149,7 +152,9 @@ class ConversationViewSet(viewsets.ViewSet):
         other = body_value(request.data, "user2")
         if other is None:
             raise InvalidInput("This field is required.", field="user2", code="required")
-        conversation, created = conversation_services.conversation_start_direct(user=request.user, other_user_id=other)
+        conversation, created = conversation_services.conversation_start_direct(
+            user=current_user(request), other_user_id=other
+        )
         return conversation_response(request, conversation.pk, code=201 if created else 200)
 
     @extend_schema(parameters=PAGE_PARAMS, responses={200: s.MessagePageOut, **ERRORS}, tags=["messages"])
@@ -176,12 +181,12 @@ class ConversationViewSet(viewsets.ViewSet):
         the token and the URL, never from the body. A retry with the same `client_id`
         returns the first message (header `Idempotent-Replayed: true`)."""
         conversation_id = int(pk)
-        access.conversation_get_for_member(user=request.user, conversation_id=conversation_id)
+        access.conversation_get_for_member(user=current_user(request), conversation_id=conversation_id)
         attachment = request.FILES.get("attachment")
         if attachment is None and body_value(request.data, "attachment") not in (None, ""):
             raise InvalidInput("The attachment must be a file upload.", field="attachment", code="not_a_file")
         message, created = message_services.message_send(
-            sender=request.user,
+            sender=current_user(request),
             conversation_id=conversation_id,
             content=body_value(request.data, "content"),
             attachment=attachment,
@@ -199,7 +204,7 @@ class ConversationViewSet(viewsets.ViewSet):
             raise InvalidInput("This field is required.", field="participants", code="required")
         if not isinstance(users, list):
             users = [users]
-        member_services.members_add(actor=request.user, conversation_id=int(pk), user_ids=users)
+        member_services.members_add(actor=current_user(request), conversation_id=int(pk), user_ids=users)
         return conversation_response(request, int(pk))
 
     @extend_schema(
@@ -211,15 +216,15 @@ class ConversationViewSet(viewsets.ViewSet):
         user = body_value(request.data, "user")
         if user is None:
             raise InvalidInput("This field is required.", field="user", code="required")
-        member_services.member_remove(actor=request.user, conversation_id=int(pk), user_id=user)
-        if access.user_is_member(user_id=request.user.pk, conversation_id=int(pk)):
+        member_services.member_remove(actor=current_user(request), conversation_id=int(pk), user_id=user)
+        if access.user_is_member(user_id=current_user(request).pk, conversation_id=int(pk)):
             return conversation_response(request, int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={204: None, **ERRORS}, tags=["members"])
     @action(detail=True, methods=["post"])
     def leave(self, request: Request, pk: str) -> Response:
-        member_services.member_leave(user=request.user, conversation_id=int(pk))
+        member_services.member_leave(user=current_user(request), conversation_id=int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -234,7 +239,7 @@ class ConversationViewSet(viewsets.ViewSet):
     def events(self, request: Request, pk: str) -> Response:
         """Durable events after `since`, as WebSocket frames, for polling clients and
         for filling a gap in `seq`."""
-        conversation = access.conversation_get_for_member(user=request.user, conversation_id=int(pk))
+        conversation = access.conversation_get_for_member(user=current_user(request), conversation_id=int(pk))
         since = query_int(request, "since", default=0, minimum=0) or 0
         cap = settings.CHAT_EVENTS_PAGE_SIZE
         limit = query_int(request, "limit", default=cap, cap=cap) or cap

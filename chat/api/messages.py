@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import current_user
 from chat import access, selectors
 from chat.api import serializers as s
 from chat.api.conversations import ID, PAGE_PARAMS
@@ -37,19 +38,19 @@ class MessageViewSet(viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         """Live messages of every conversation the caller is in, oldest first."""
         conversation_id = query_int(request, "conversation")
-        messages = selectors.messages_visible_to(user_id=request.user.pk, conversation_id=conversation_id)
+        messages = selectors.messages_visible_to(user_id=current_user(request).pk, conversation_id=conversation_id)
         return Response(message_page_response(request, messages))
 
     @extend_schema(responses={200: s.MessageOut, **ERRORS}, tags=["messages"])
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(message_json(access.message_get_for_member(user=request.user, message_id=int(pk))))
+        return Response(message_json(access.message_get_for_member(user=current_user(request), message_id=int(pk))))
 
     @extend_schema(request=None, responses={200: s.MessageOut, **ERRORS}, tags=["messages"])
     @action(detail=True, methods=["post"])
     def mark_read(self, request: Request, pk: str) -> Response:
         """Move the caller's read pointer to this message: it and every earlier message
         of the conversation are read. Never moves backwards."""
-        message, _ = read_services.read_pointer_move(user=request.user, message_id=int(pk))
+        message, _ = read_services.read_pointer_move(user=current_user(request), message_id=int(pk))
         return Response(message_json(message))
 
     @extend_schema(
@@ -63,7 +64,7 @@ class MessageViewSet(viewsets.ViewSet):
         content = body_value(request.data, "content")
         if content is None:
             raise InvalidInput("This field is required.", field="content", code="required")
-        message = message_services.message_edit(user=request.user, message_id=int(pk), content=content)
+        message = message_services.message_edit(user=current_user(request), message_id=int(pk), content=content)
         return Response(message_json(message))
 
     @extend_schema(request=None, responses={200: s.MessageOut, **ERRORS}, tags=["messages"])
@@ -71,20 +72,20 @@ class MessageViewSet(viewsets.ViewSet):
     def delete_message(self, request: Request, pk: str) -> Response:
         """Soft-delete your own message: its content and file are erased and it leaves
         every listing. The response shows the deleted message once."""
-        message = message_services.message_delete(user=request.user, message_id=int(pk))
+        message = message_services.message_delete(user=current_user(request), message_id=int(pk))
         return Response(message_json(message))
 
     @extend_schema(request=s.EditMessageIn, responses={200: s.MessageOut, **ERRORS}, tags=["compatibility"])
     @action(detail=True, methods=["patch"], url_path="edit")
     def edit(self, request: Request, pk: str) -> Response:
         """Alias of `edit_message` kept for clients of the seed's original code."""
-        return self.edit_message(request, pk)
+        return MessageViewSet.edit_message(self, request, pk)  # type: ignore[call-arg,arg-type]
 
     @extend_schema(request=None, responses={200: s.MessageOut, **ERRORS}, tags=["compatibility"])
     @action(detail=True, methods=["delete"], url_path="soft_delete")
     def soft_delete(self, request: Request, pk: str) -> Response:
         """Alias of `delete_message` kept for clients of the seed's original code."""
-        return self.delete_message(request, pk)
+        return MessageViewSet.delete_message(self, request, pk)  # type: ignore[call-arg,arg-type]
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiResponse(description="The file"), **ERRORS},
@@ -93,9 +94,9 @@ class MessageViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def attachment(self, request: Request, pk: str) -> Response:
         """Download the attachment: participants of the conversation only."""
-        message = access.message_get_for_member(user=request.user, message_id=int(pk))
+        message = access.message_get_for_member(user=current_user(request), message_id=int(pk))
         if not message.attachment:
             raise NotFound("This message has no attachment.")
         return attachment_response(  # type: ignore[return-value]
-            path=message.attachment.name, name=message.attachment_name, content_type=message.attachment_type
+            path=message.attachment.name or "", name=message.attachment_name, content_type=message.attachment_type
         )
