@@ -1,0 +1,161 @@
+"""Deterministic performance guards: query shapes, not timings.
+
+    .venv/bin/pytest bench/guards             (SQLite; with DATABASE_URL, PostgreSQL)
+
+- send_message runs the same statements whatever the conversation's size;
+- the keyset history page is a range scan of chat_msg_live_idx on PostgreSQL (EXPLAIN
+  with sorts and sequential scans disabled, as at scale: the index gives the order),
+  and the conversation list starts from the user's memberships, not a table scan, so
+  their cost does not grow with the table;
+- a WebSocket connect costs the same queries for a user in 2 or 40 conversations.
+
+tests/test_queries.py pins the read endpoints' counts; these add the write path, the
+plans and the socket handshake. (Kept under bench/ while the suite is being edited;
+they run against the same fixtures.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from chat import selectors
+from chat.models import Conversation, Membership, Message
+from chat.services import conversations as conversation_services
+from chat.services import messages as message_services
+from tests.conftest import body
+
+SMALL, LARGE = 2, 40
+
+
+@pytest.fixture
+def peers(make_user: Any) -> list[User]:
+    return [make_user(f"guard{i:02d}") for i in range(LARGE)]
+
+
+def send_queries(client: Any, conversation_id: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/chat/conversations/{conversation_id}/send_message/", json={"content": "hi"})
+    assert response.status_code == 201, response.text
+    return len(queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_message_queries_do_not_grow_with_the_group(alice: User, peers: list[User], api: Any) -> None:
+    small = conversation_services.conversation_create_group(
+        creator=alice, title="small", participant_ids=[u.pk for u in peers[: SMALL - 1]]
+    )
+    large = conversation_services.conversation_create_group(
+        creator=alice, title="large", participant_ids=[u.pk for u in peers[: LARGE - 1]]
+    )
+    client = api(alice)
+    send_queries(client, small.pk)  # warm: connection setup, content types
+    assert send_queries(client, small.pk) == send_queries(client, large.pk)
+
+
+@pytest.mark.django_db
+def test_keyset_page_is_an_index_range_scan(alice: User, bob: User, peers: list[User]) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN guard runs on PostgreSQL")
+    conversations = []
+    for other in [bob, *peers[:19]]:
+        conversation, _ = conversation_services.conversation_start_direct(user=alice, other_user_id=other.pk)
+        conversations.append(conversation)
+        for n in range(30):
+            message_services.message_send(sender=alice, conversation_id=conversation.pk, content=f"m{n}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE chat_message")
+        # At test scale "read 30 rows and sort them" is cheaper and the planner rightly
+        # takes it; without sorts it must show which index serves the order at scale.
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    target = conversations[0]
+    newest = Message.objects.filter(conversation=target).order_by("-id").values_list("id", flat=True)[10]
+    for before in (None, newest):
+        messages = selectors.live_messages(conversation_id=target.pk)
+        if before is not None:
+            messages = messages.filter(id__lt=before)
+        plan = str(messages.order_by("-id").values("id")[:51].explain())
+        assert "chat_msg_live_idx" in plan, plan
+        assert "Sort" not in plan and "Seq Scan" not in plan, plan
+
+
+@pytest.mark.django_db
+def test_conversation_list_is_driven_by_the_users_memberships(alice: User, peers: list[User]) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN guard runs on PostgreSQL")
+    for other in peers:
+        conversation_services.conversation_start_direct(user=other, other_user_id=alice.pk)
+    for other in peers[:10]:
+        for friend in peers[10:30]:
+            conversation_services.conversation_start_direct(user=other, other_user_id=friend.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE chat_membership")
+        cursor.execute("ANALYZE chat_conversation")
+    plan = str(
+        Conversation.objects.filter(memberships__user_id=peers[0].pk, memberships__hidden=False)
+        .order_by("-updated_at", "-id")
+        .values("id")[:51]
+        .explain()
+    )
+    assert "Seq Scan on chat_membership" not in plan, plan
+    assert Membership.objects.filter(user=peers[0]).count() == 21
+
+
+@contextmanager
+def every_thread_queries() -> Iterator[list[str]]:
+    """Statements run on any thread (the consumer's run on Channels' database thread)."""
+    seen: list[str] = []
+    execute, executemany = CursorWrapper.execute, CursorWrapper.executemany
+
+    def counting(self: CursorWrapper, sql: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(sql)
+        return execute(self, sql, *args, **kwargs)
+
+    def counting_many(self: CursorWrapper, sql: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(sql)
+        return executemany(self, sql, *args, **kwargs)
+
+    with patch.object(CursorWrapper, "execute", counting), patch.object(CursorWrapper, "executemany", counting_many):
+        yield seen
+
+
+async def _connect(token: str) -> None:
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    communicator = WebsocketCommunicator(application, f"/ws/chat/?token={token}")
+    connected, _ = await communicator.connect()
+    assert connected
+    while (await communicator.receive_json_from(timeout=10))["type"] != "ready":
+        pass
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_socket_connect_queries_do_not_grow_with_conversations(alice: User, peers: list[User], api: Any) -> None:
+    from asgiref.sync import async_to_sync
+
+    from accounts.tokens import token_pair_for_user
+
+    token = token_pair_for_user(alice)["access"]
+    for other in peers[:SMALL]:
+        conversation_services.conversation_start_direct(user=other, other_user_id=alice.pk)
+    async_to_sync(_connect)(token)  # warm
+    with every_thread_queries() as small:
+        async_to_sync(_connect)(token)
+    for other in peers[SMALL:]:
+        conversation_services.conversation_start_direct(user=other, other_user_id=alice.pk)
+    assert len(body(api(alice).get("/api/chat/conversations/?embed=0"))) == LARGE
+    with every_thread_queries() as large:
+        async_to_sync(_connect)(token)
+    assert len(large) == len(small), (small, large)
