@@ -48,6 +48,7 @@ def test_two_people_chat_end_to_end(ui, parley_server: LiveServer) -> None:
     expect(alice.message("Hi Alice")).to_have_count(1)
     expect(alice.message("Hi Alice").locator(".text")).to_have_text("Hi Alice\nsecond line")
     expect(alice.page.locator("#typing")).to_have_text("")
+    expect(alice.page.locator("#announcer")).to_have_text(f"{bob_name}: Hi Alice\nsecond line")
     expect(bob.message("Hi Alice")).to_have_attribute("data-status", "read")
 
     # Alice edits her message; Bob sees the new text, marked as edited.

@@ -190,48 +190,46 @@ export class ChatSocket {
     }
     if (!frame || typeof frame !== "object") return;
     this.alive();
-    switch (frame.type) {
-      case "pong":
-        return;
-      case "ack":
-      case "error":
-        if (frame.ref !== undefined && frame.ref !== null && this.pending.has(frame.ref)) {
-          const entry = this.pending.get(frame.ref);
-          this.pending.delete(frame.ref);
-          clearTimeout(entry.timer);
-          if (frame.type === "ack") entry.resolve(frame);
-          else entry.reject(new SocketError(frame.code, frame.detail));
-          return;
-        }
-        break;
-      case "ready":
-        for (const [id, seq] of Object.entries(frame.conversations || {})) this.advance(id, seq);
-        for (const id of [...this.cursors.keys()]) {
-          if (!(String(id) in (frame.conversations || {}))) this.cursors.delete(id);
-        }
-        clearTimeout(this.timers.connect);
-        this.delay = MIN_DELAY_MS;
-        frame.reconnected = this.readyOnce;
-        this.readyOnce = true;
-        this.setState("open");
-        this.scheduleTokenRenewal();
-        break;
-      case "conversation.created":
-        // The server starts this conversation's cursor at the snapshot's last_seq.
-        this.advance(frame.conversation.id, frame.conversation.last_seq);
-        break;
-      case "conversation.removed":
-        this.forget(frame.conversation.id);
-        break;
-      default:
-        if (typeof frame.seq === "number" && frame.conversation !== undefined) {
-          const key = Number(frame.conversation);
-          const cursor = this.cursors.get(key);
-          if (cursor !== undefined && frame.seq <= cursor) return; // already applied
-          this.cursors.set(key, frame.seq);
-        }
+    // Transport bookkeeping only; state.js applies every frame in its one dispatcher.
+    if (frame.type === "pong") return;
+    if ((frame.type === "ack" || frame.type === "error") && this.settle(frame)) return;
+    if (frame.type === "ready") this.ready(frame);
+    else if (frame.type === "conversation.created") {
+      // The server starts this conversation's cursor at the snapshot's last_seq.
+      this.advance(frame.conversation.id, frame.conversation.last_seq);
+    } else if (frame.type === "conversation.removed") {
+      this.forget(frame.conversation.id);
+    } else if (typeof frame.seq === "number" && frame.conversation !== undefined) {
+      const key = Number(frame.conversation);
+      const cursor = this.cursors.get(key);
+      if (cursor !== undefined && frame.seq <= cursor) return; // already applied
+      this.cursors.set(key, frame.seq);
     }
     this.onFrame(frame);
+  }
+
+  /** Resolve or reject the request an `ack`/`error` answers; false if none waits for it. */
+  settle(frame) {
+    if (frame.ref === undefined || frame.ref === null || !this.pending.has(frame.ref)) return false;
+    const entry = this.pending.get(frame.ref);
+    this.pending.delete(frame.ref);
+    clearTimeout(entry.timer);
+    if (frame.type === "ack") entry.resolve(frame);
+    else entry.reject(new SocketError(frame.code, frame.detail));
+    return true;
+  }
+
+  /** `ready` ends the catch-up: its cursors are the server's, and it resets the back-off. */
+  ready(frame) {
+    const cursors = frame.conversations || {};
+    for (const [id, seq] of Object.entries(cursors)) this.advance(id, seq);
+    for (const id of [...this.cursors.keys()]) if (!(String(id) in cursors)) this.cursors.delete(id);
+    clearTimeout(this.timers.connect);
+    this.delay = MIN_DELAY_MS;
+    frame.reconnected = this.readyOnce;
+    this.readyOnce = true;
+    this.setState("open");
+    this.scheduleTokenRenewal();
   }
 
   /** Any frame proves the peer alive; with none for a while, ping, and give up on silence. */

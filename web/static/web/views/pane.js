@@ -44,11 +44,15 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
   const list = h("ol.message-list", { id: "message-list" });
   const scroller = h(
     "div.messages",
-    { id: "messages", role: "log", tabindex: "0", aria: { label: "Messages", live: "polite", relevant: "additions" } },
+    // Not role="log": rows are re-rendered when a tick or an edit changes, and a log
+    // would read them out again. New messages are announced by `announcer` instead.
+    { id: "messages", role: "region", tabindex: "0", aria: { label: "Messages" } },
     historyTop,
     list,
   );
   const typing = h("div.typing", { id: "typing", aria: { live: "polite" } });
+  const announcer = h("div.visually-hidden", { id: "announcer", aria: { live: "polite" } });
+  let announcedId = 0;
 
   const fileInput = h("input.visually-hidden", { type: "file", id: "file-input", tabindex: "-1", aria: { hidden: "true" } });
   const limitText = `Files up to ${formatSize(actions.limits.attachmentBytes)}`;
@@ -81,7 +85,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     h("h2", {}, "Your messages"),
     h("p.muted", {}, "Pick a conversation, or start a new one."),
   );
-  const body = h("div.pane-body", { hidden: true }, header, scroller, typing, composerError, composer, hint);
+  const body = h("div.pane-body", { hidden: true }, header, scroller, typing, announcer, composerError, composer, hint);
   const el = h("section.pane", { aria: { label: "Conversation" } }, empty, body);
 
   const handlers = {
@@ -199,6 +203,17 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     markRead();
   }
 
+  /** Read out messages from others that arrived while this conversation is open. */
+  function announce() {
+    const fresh = messageList(conv).filter((m) => m.id > announcedId);
+    if (!fresh.length) return;
+    announcedId = fresh[fresh.length - 1].id;
+    const lines = fresh
+      .filter((m) => m.sender !== store.me.id)
+      .map((m) => `${m.sender_name}: ${[m.content, m.attachment_name].filter(Boolean).join(" ")}`);
+    if (lines.length) announcer.textContent = lines.join(". ");
+  }
+
   function renderTyping() {
     if (!conv) return;
     const names = typingNames(conv);
@@ -219,6 +234,8 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     editingId = null;
     cache = new Map();
     list.replaceChildren();
+    announcer.textContent = "";
+    announcedId = Number.MAX_SAFE_INTEGER; // nothing is new until the history is in
     composerError.textContent = "";
     stickToBottom = true;
     forceBottom = true;
@@ -234,6 +251,8 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
       .openHistory(target)
       .then(() => {
         if (conv && conv.id === target) {
+          const loaded = messageList(conv);
+          announcedId = loaded.length ? loaded[loaded.length - 1].id : 0;
           renderMessages();
           if (scroller.scrollTop < LOAD_OLDER_PX) loadOlder();
         }
@@ -250,6 +269,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     const id = conv.id;
     if (topics.has(`conversation:${id}`) || topics.has("presence")) renderHeader();
     if (topics.has(`messages:${id}`) || topics.has(`outbox:${id}`) || topics.has(`conversation:${id}`)) renderMessages();
+    if (topics.has(`messages:${id}`) && conv.historyLoaded) announce();
     if (topics.has(`typing:${id}`) || topics.has(`conversation:${id}`)) renderTyping();
   }
 
