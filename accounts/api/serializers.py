@@ -31,7 +31,7 @@ class UserOut(serializers.Serializer):
 
 
 class MeOut(UserOut):
-    email = serializers.EmailField()
+    email = serializers.CharField(allow_blank=True, help_text="An email address, or empty.")
     date_joined = serializers.DateTimeField()
 
 

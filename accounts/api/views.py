@@ -15,6 +15,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.authentication import current_user
+from common.openapi import ErrorDocumentingSchema
 from common.ratelimit import rate_limit_hit
 
 
@@ -23,6 +24,7 @@ def client_ip(request: Request) -> str:
 
 
 class RegisterView(APIView):
+    schema = ErrorDocumentingSchema()
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
@@ -36,6 +38,7 @@ class RegisterView(APIView):
 
 
 class LoginView(TokenObtainPairView):
+    schema = ErrorDocumentingSchema()
     authentication_classes = ()
 
     @extend_schema(responses={200: s.TokenPairOut}, tags=["auth"])
@@ -50,6 +53,7 @@ class LoginView(TokenObtainPairView):
 
 
 class RefreshView(TokenRefreshView):
+    schema = ErrorDocumentingSchema()
     authentication_classes = ()
 
     @extend_schema(responses={200: s.TokenPairOut}, tags=["auth"])
@@ -58,6 +62,7 @@ class RefreshView(TokenRefreshView):
 
 
 class LogoutView(APIView):
+    schema = ErrorDocumentingSchema()
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
@@ -70,12 +75,16 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    schema = ErrorDocumentingSchema()
+
     @extend_schema(responses={200: s.MeOut}, tags=["auth"])
     def get(self, request: Request) -> Response:
         return Response(s.MeOut(current_user(request)).data)
 
 
 class PasswordChangeView(APIView):
+    schema = ErrorDocumentingSchema()
+
     @extend_schema(request=s.PasswordChangeIn, responses={200: s.TokenPairOut}, tags=["auth"])
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeIn(data=request.data)
@@ -85,10 +94,20 @@ class PasswordChangeView(APIView):
 
 
 class UserSearchView(APIView):
+    schema = ErrorDocumentingSchema()
+
     @extend_schema(
         parameters=[
-            OpenApiParameter("search", str, description="Part of a username."),
-            OpenApiParameter("limit", int, description="At most this many users (1..50, default 20)."),
+            OpenApiParameter(
+                "search",
+                {"type": "string", "maxLength": 150, "pattern": "^[^\\u0000]*$"},
+                description="Part of a username.",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 50},
+                description="At most this many users (1..50, default 20).",
+            ),
         ],
         responses={200: s.UserOut(many=True)},
         tags=["users"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -22,18 +21,28 @@ from chat.services import members as member_services
 from chat.services import messages as message_services
 from chat.services.validation import clean_client_id
 from common.errors import InvalidInput, NotFound
+from common.openapi import ErrorDocumentingSchema
 
 from .serializers import body_value
 
 ID = r"[0-9]{1,18}"
 
+
+def int_param(name: str, description: str, *, minimum: int = 1) -> OpenApiParameter:
+    """An integer query parameter as chat.api.params.query_int reads it: at least
+    `minimum`, at most 2**63 - 1; values over a cap are lowered, not refused."""
+    schema = {"type": "integer", "format": "int64", "minimum": minimum, "maximum": 2**63 - 1}
+    return OpenApiParameter(name, schema, description=description)
+
+
 PAGE_PARAMS = [
-    OpenApiParameter("page", int, description="Page number (page mode), default 1."),
-    OpenApiParameter("page_size", int, description="Messages per page, default 50, capped at 500."),
-    OpenApiParameter("before", int, description="Keyset: messages older than this id."),
-    OpenApiParameter("after", int, description="Keyset: messages newer than this id."),
-    OpenApiParameter("limit", int, description="Keyset page size, default 50, capped at 500."),
+    int_param("page", "Page number (page mode), default 1. Not with the keyset parameters."),
+    int_param("page_size", "Messages per page, default 50, capped at 500."),
+    int_param("before", "Keyset: messages older than this id. Not with `after`."),
+    int_param("after", "Keyset: messages newer than this id. Not with `before`.", minimum=0),
+    int_param("limit", "Keyset page size, default 50, capped at 500."),
 ]
+NO_NUL = {"type": "string", "pattern": "^[^\\u0000]*$"}
 ERRORS = {
     400: OpenApiResponse(description="Invalid input"),
     403: OpenApiResponse(description="Not a participant"),
@@ -60,6 +69,7 @@ def conversation_response(request: Request, conversation_id: int, *, code: int =
 
 
 class ConversationViewSet(viewsets.ViewSet):
+    schema = ErrorDocumentingSchema()
     lookup_value_regex = ID
 
     def _member_conversation_id(self, request: Request, pk: str) -> int:
@@ -67,12 +77,14 @@ class ConversationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("search", str, description="Part of a participant's username or a group title."),
-            OpenApiParameter("limit", int, description="Conversations per page, default 50, at most 200."),
-            OpenApiParameter("cursor", str, description="From the `Link: rel=next` header of a previous page."),
+            OpenApiParameter("search", NO_NUL, description="Part of a participant's username or a group title."),
+            int_param("limit", "Conversations per page, default 50, capped at 200."),
             OpenApiParameter(
-                "embed", int, description="Latest messages embedded per conversation (0..50, default 50)."
+                "cursor",
+                {"type": "string", "pattern": "^([0-9]{1,17}~[0-9]{1,18})?$"},
+                description="From the `Link: rel=next` header of a previous page.",
             ),
+            int_param("embed", "Latest messages embedded per conversation (default 50, capped at 50).", minimum=0),
         ],
         responses={200: s.ConversationOut(many=True)},
         tags=["conversations"],
@@ -229,8 +241,8 @@ class ConversationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("since", OpenApiTypes.INT, description="Exclusive: events with a greater seq."),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="At most this many (default and cap 500)."),
+            int_param("since", "Exclusive: events with a greater seq.", minimum=0),
+            int_param("limit", "At most this many (default and cap 500)."),
         ],
         responses={200: s.EventsOut, **ERRORS},
         tags=["events"],

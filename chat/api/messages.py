@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from accounts.authentication import current_user
 from chat import access, selectors
 from chat.api import serializers as s
-from chat.api.conversations import ID, PAGE_PARAMS
+from chat.api.conversations import ID, PAGE_PARAMS, int_param
 from chat.api.pagination import message_page_response
 from chat.api.params import query_int
 from chat.api.serializers import body_value
@@ -20,6 +20,7 @@ from chat.representations import message_json
 from chat.services import messages as message_services
 from chat.services import reads as read_services
 from common.errors import InvalidInput, NotFound
+from common.openapi import ErrorDocumentingSchema
 
 ERRORS = {
     403: OpenApiResponse(description="Not the sender"),
@@ -28,10 +29,11 @@ ERRORS = {
 
 
 class MessageViewSet(viewsets.ViewSet):
+    schema = ErrorDocumentingSchema()
     lookup_value_regex = ID
 
     @extend_schema(
-        parameters=[*PAGE_PARAMS, OpenApiParameter("conversation", int, description="Only this conversation.")],
+        parameters=[*PAGE_PARAMS, int_param("conversation", "Only this conversation.")],
         responses={200: s.MessagePageOut},
         tags=["messages"],
     )

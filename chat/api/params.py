@@ -15,7 +15,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
 INTEGER = re.compile(r"-?[0-9]{1,19}")
-CURSOR = re.compile(r"([0-9]{1,18})~([0-9]{1,18})")
+# At most 17 digits of microseconds: every such time is before datetime.max.
+CURSOR = re.compile(r"([0-9]{1,17})~([0-9]{1,18})")
 MAX_CURSOR_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // MICROSECOND  # beyond: OverflowError
 
 

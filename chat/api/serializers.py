@@ -83,6 +83,8 @@ class ConversationOut(serializers.Serializer):
 
 
 class MessagePageOut(serializers.Serializer):
+    is_envelope = True  # one object, also as the response of a `list` action (common.openapi)
+
     count = serializers.IntegerField(allow_null=True, help_text="Total in page mode; null in keyset mode.")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
