@@ -4,6 +4,7 @@
 // returns the first message instead of sending it twice.
 
 import * as api from "./api.js";
+import { revokeAttachments } from "./attachments.js";
 import { ChatSocket } from "./socket.js";
 import {
   applyFrame,
@@ -61,7 +62,7 @@ export async function startSession(onEnded) {
 export function endSession(reason) {
   socket.stop();
   reset();
-  revokeBlobs();
+  revokeAttachments();
   sessionEnded(reason);
 }
 
@@ -335,33 +336,4 @@ export function markRead(conversationId, messageId) {
 
 export function setTyping(conversationId, isTyping) {
   socket.send({ type: "typing", conversation: conversationId, is_typing: isTyping });
-}
-
-// --- Attachments ------------------------------------------------------------------------------
-// No public URLs: files are fetched with the Authorization header and shown from blob: URLs.
-
-const blobs = new Map(); // message id -> Promise<object URL>
-
-export function attachmentUrl(message) {
-  if (!blobs.has(message.id)) {
-    const promise = api.fetchBlob(message.attachment).then((blob) => URL.createObjectURL(blob));
-    promise.catch(() => blobs.delete(message.id));
-    blobs.set(message.id, promise);
-  }
-  return blobs.get(message.id);
-}
-
-function revokeBlobs() {
-  for (const promise of blobs.values()) promise.then((url) => URL.revokeObjectURL(url)).catch(() => {});
-  blobs.clear();
-}
-
-export async function downloadAttachment(message) {
-  const url = await attachmentUrl(message);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = message.attachment_name || "attachment";
-  document.body.append(a);
-  a.click();
-  a.remove();
 }

@@ -5,6 +5,7 @@ import { h, icon } from "../dom.js";
 import { dayKey, formatDay, formatFull, formatSize, formatTime, parseDate } from "../format.js";
 import { isReadByOthers, store } from "../state.js";
 import * as actions from "../actions.js";
+import { attachmentUrl, downloadAttachment } from "../attachments.js";
 
 function isImage(msg) {
   return Boolean(msg.attachment && msg.attachment_type && msg.attachment_type.startsWith("image/"));
@@ -35,8 +36,7 @@ function attachmentView(msg, handlers) {
       { type: "button", aria: { label: `Open image ${name}` }, onclick: () => handlers.onImage(msg) },
       img,
     );
-    actions
-      .attachmentUrl(msg)
+    attachmentUrl(msg)
       .then((url) => {
         img.addEventListener("load", () => {
           frame.classList.remove("loading");
@@ -59,7 +59,7 @@ function attachmentView(msg, handlers) {
       onclick: async () => {
         button.disabled = true;
         try {
-          await actions.downloadAttachment(msg);
+          await downloadAttachment(msg);
         } catch (e) {
           handlers.onError(`Could not download ${name}: ${e.message}`);
         } finally {

@@ -1,18 +1,15 @@
 // The open conversation: header, history (newest at the bottom, older pages loaded on
-// scroll up), typing line, and the composer (Enter sends, Shift+Enter adds a line,
-// files through the clip button, drop or paste).
+// scroll up, the reader's position kept), typing line, and the composer.
 
 import { avatar, h, icon, replaceChildren } from "../dom.js";
-import { formatSize } from "../format.js";
 import { conversationName, messageList, others, store, typingNames } from "../state.js";
 import * as actions from "../actions.js";
+import { createComposer } from "./composer.js";
 import { reconcile } from "./messages.js";
 import { toast } from "./toast.js";
 
 const NEAR_BOTTOM_PX = 80;
 const LOAD_OLDER_PX = 200;
-const TYPING_REPEAT_MS = 3000;
-const TYPING_IDLE_MS = 4000;
 
 export function createPane({ onBack, onDetails, onConfirm, onImage }) {
   let conv = null;
@@ -20,9 +17,6 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
   let cache = new Map();
   let stickToBottom = true; // the reader's intent, from scroll events (for images loading later)
   let forceBottom = true; // one-shot: the next render ends at the newest message
-  let typingSentAt = 0;
-  let typingOn = false;
-  let typingIdle = null;
 
   const back = h(
     "button.icon-button.back",
@@ -54,29 +48,13 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
   const announcer = h("div.visually-hidden", { id: "announcer", aria: { live: "polite" } });
   let announcedId = 0;
 
-  const fileInput = h("input.visually-hidden", { type: "file", id: "file-input", tabindex: "-1", aria: { hidden: "true" } });
-  const limitText = `Files up to ${formatSize(actions.limits.attachmentBytes)}`;
-  const attach = h(
-    "button.icon-button",
-    { type: "button", id: "attach", title: `Attach a file (${limitText.toLowerCase()})`, aria: { label: `Attach a file. ${limitText}.` } },
-    icon("attach"),
-  );
-  attach.addEventListener("click", () => fileInput.click());
-  const input = h("textarea.composer-input", {
-    id: "composer-input",
-    rows: 1,
-    placeholder: "Write a message",
-    aria: { label: "Message", describedby: "composer-hint" },
-    maxLength: actions.limits.contentLength,
+  const composer = createComposer({
+    onSend: () => {
+      stickToBottom = true;
+      forceBottom = true;
+    },
+    onEditLast: (msg) => handlers.onEdit(msg),
   });
-  const send = h("button.send", { type: "submit", id: "send", aria: { label: "Send message" } }, icon("send"));
-  const hint = h(
-    "p.composer-hint",
-    { id: "composer-hint" },
-    `Enter to send, Shift+Enter for a new line. ${limitText}.`,
-  );
-  const composerError = h("p.composer-error", { id: "composer-error", role: "alert" });
-  const composer = h("form.composer", { id: "composer" }, attach, fileInput, input, send);
 
   const empty = h(
     "div.pane-empty",
@@ -85,7 +63,18 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     h("h2", {}, "Your messages"),
     h("p.muted", {}, "Pick a conversation, or start a new one."),
   );
-  const body = h("div.pane-body", { hidden: true }, header, scroller, typing, announcer, composerError, composer, hint);
+  const body = h(
+    "div.pane-body",
+    { hidden: true },
+    header,
+    scroller,
+    typing,
+    announcer,
+    composer.error,
+    composer.form,
+    composer.hint,
+  );
+  composer.acceptDrops(body);
   const el = h("section.pane", { aria: { label: "Conversation" } }, empty, body);
 
   const handlers = {
@@ -96,7 +85,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     onEditDone: () => {
       editingId = null;
       renderMessages();
-      input.focus();
+      composer.focus();
     },
     onEditSave: async (msg, content) => {
       if (!content.trim() && !msg.attachment) {
@@ -229,20 +218,18 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
 
   function show(id) {
     if (conv && id === conv.id && store.conversations.get(id) === conv) return;
-    if (conv && typingOn) stopTyping();
     conv = id === null ? null : store.conversations.get(id) || null;
+    composer.setConversation(conv);
     editingId = null;
     cache = new Map();
     list.replaceChildren();
     announcer.textContent = "";
     announcedId = Number.MAX_SAFE_INTEGER; // nothing is new until the history is in
-    composerError.textContent = "";
     stickToBottom = true;
     forceBottom = true;
     empty.hidden = Boolean(conv);
     body.hidden = !conv;
     if (!conv) return;
-    input.value = drafts.get(conv.id) || "";
     renderHeader();
     renderTyping();
     renderMessages();
@@ -273,117 +260,11 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     if (topics.has(`typing:${id}`) || topics.has(`conversation:${id}`)) renderTyping();
   }
 
-  // --- Composer ---------------------------------------------------------------------------
-
-  const drafts = new Map();
-
-
-  function stopTyping() {
-    clearTimeout(typingIdle);
-    if (typingOn && conv) actions.setTyping(conv.id, false);
-    typingOn = false;
-  }
-
-  input.addEventListener("input", () => {
-    composerError.textContent = "";
-    if (!conv) return;
-    drafts.set(conv.id, input.value);
-    if (!input.value.trim()) {
-      stopTyping();
-      return;
-    }
-    const now = Date.now();
-    if (!typingOn || now - typingSentAt > TYPING_REPEAT_MS) {
-      actions.setTyping(conv.id, true);
-      typingOn = true;
-      typingSentAt = now;
-    }
-    clearTimeout(typingIdle);
-    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
-  });
-
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      composer.requestSubmit();
-    } else if (event.key === "ArrowUp" && !input.value && conv) {
-      const own = messageList(conv).filter((m) => m.sender === store.me.id && (m.content || !m.attachment));
-      if (own.length) {
-        event.preventDefault();
-        handlers.onEdit(own[own.length - 1]);
-      }
-    }
-  });
-
-  composer.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!conv) return;
-    const text = input.value;
-    if (!text.trim()) return;
-    if (text.length > actions.limits.contentLength) {
-      composerError.textContent = `Messages can be at most ${actions.limits.contentLength} characters.`;
-      return;
-    }
-    stopTyping();
-    input.value = "";
-    drafts.delete(conv.id);
-    stickToBottom = true;
-    forceBottom = true;
-    actions.sendText(conv.id, text);
-    input.focus();
-  });
-
-  function sendFiles(files) {
-    if (!conv) return;
-    composerError.textContent = "";
-    for (const file of files) {
-      if (file.size > actions.limits.attachmentBytes) {
-        composerError.textContent = `"${file.name}" is ${formatSize(file.size)}; files can be at most ${formatSize(
-          actions.limits.attachmentBytes,
-        )}. Nothing was uploaded.`;
-        continue;
-      }
-      if (file.size === 0) {
-        composerError.textContent = `"${file.name}" is empty. Nothing was uploaded.`;
-        continue;
-      }
-      stickToBottom = true;
-      forceBottom = true;
-      actions.sendFile(conv.id, file);
-    }
-  }
-
-  fileInput.addEventListener("change", () => {
-    sendFiles([...fileInput.files]);
-    fileInput.value = "";
-  });
-  input.addEventListener("paste", (event) => {
-    const files = [...(event.clipboardData ? event.clipboardData.files : [])];
-    if (files.length) {
-      event.preventDefault();
-      sendFiles(files);
-    }
-  });
-  body.addEventListener("dragover", (event) => {
-    if (event.dataTransfer && [...event.dataTransfer.types].includes("Files")) {
-      event.preventDefault();
-      body.classList.add("dropping");
-    }
-  });
-  body.addEventListener("dragleave", () => body.classList.remove("dropping"));
-  body.addEventListener("drop", (event) => {
-    body.classList.remove("dropping");
-    if (event.dataTransfer && event.dataTransfer.files.length) {
-      event.preventDefault();
-      sendFiles([...event.dataTransfer.files]);
-    }
-  });
-
   return {
     el,
     show,
     update,
     current: () => (conv ? conv.id : null),
-    focusComposer: () => input.focus(),
+    focusComposer: () => composer.focus(),
   };
 }

@@ -1,0 +1,150 @@
+// The composer: Enter sends, Shift+Enter adds a line, Up edits the last own message;
+// files come through the clip button, paste or drop, and are checked against the
+// server's limit before any byte is sent. It also sends the typing state.
+
+import { h, icon } from "../dom.js";
+import { formatSize } from "../format.js";
+import { messageList, store } from "../state.js";
+import * as actions from "../actions.js";
+
+const TYPING_REPEAT_MS = 3000; // the server forwards at most one per 2 s anyway
+const TYPING_IDLE_MS = 4000;
+
+/** onSend(): a message or file is about to go out; onEditLast(message): Up was pressed. */
+export function createComposer({ onSend, onEditLast }) {
+  let conv = null;
+  let typingOn = false;
+  let typingSentAt = 0;
+  let typingIdle = null;
+  const drafts = new Map();
+
+  const fileInput = h("input.visually-hidden", { type: "file", id: "file-input", tabindex: "-1", aria: { hidden: "true" } });
+  const limitText = `Files up to ${formatSize(actions.limits.attachmentBytes)}`;
+  const attach = h(
+    "button.icon-button",
+    { type: "button", id: "attach", title: `Attach a file (${limitText.toLowerCase()})`, aria: { label: `Attach a file. ${limitText}.` } },
+    icon("attach"),
+  );
+  attach.addEventListener("click", () => fileInput.click());
+  const input = h("textarea.composer-input", {
+    id: "composer-input",
+    rows: 1,
+    placeholder: "Write a message",
+    aria: { label: "Message", describedby: "composer-hint" },
+    maxLength: actions.limits.contentLength,
+  });
+  const send = h("button.send", { type: "submit", id: "send", aria: { label: "Send message" } }, icon("send"));
+  const hint = h("p.composer-hint", { id: "composer-hint" }, `Enter to send, Shift+Enter for a new line. ${limitText}.`);
+  const error = h("p.composer-error", { id: "composer-error", role: "alert" });
+  const form = h("form.composer", { id: "composer" }, attach, fileInput, input, send);
+
+  function stopTyping() {
+    clearTimeout(typingIdle);
+    if (typingOn && conv) actions.setTyping(conv.id, false);
+    typingOn = false;
+  }
+
+  input.addEventListener("input", () => {
+    error.textContent = "";
+    if (!conv) return;
+    drafts.set(conv.id, input.value);
+    if (!input.value.trim()) {
+      stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (!typingOn || now - typingSentAt > TYPING_REPEAT_MS) {
+      actions.setTyping(conv.id, true);
+      typingOn = true;
+      typingSentAt = now;
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "ArrowUp" && !input.value && conv) {
+      const own = messageList(conv).filter((m) => m.sender === store.me.id && (m.content || !m.attachment));
+      if (own.length) {
+        event.preventDefault();
+        onEditLast(own[own.length - 1]);
+      }
+    }
+  });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!conv) return;
+    const text = input.value;
+    if (!text.trim()) return;
+    if (text.length > actions.limits.contentLength) {
+      error.textContent = `Messages can be at most ${actions.limits.contentLength} characters.`;
+      return;
+    }
+    stopTyping();
+    input.value = "";
+    drafts.delete(conv.id);
+    onSend();
+    actions.sendText(conv.id, text);
+    input.focus();
+  });
+
+  function sendFiles(files) {
+    if (!conv) return;
+    error.textContent = "";
+    const limit = actions.limits.attachmentBytes;
+    for (const file of files) {
+      if (file.size > limit) {
+        error.textContent = `"${file.name}" is ${formatSize(file.size)}; files can be at most ${formatSize(limit)}. Nothing was uploaded.`;
+      } else if (file.size === 0) {
+        error.textContent = `"${file.name}" is empty. Nothing was uploaded.`;
+      } else {
+        onSend();
+        actions.sendFile(conv.id, file);
+      }
+    }
+  }
+
+  fileInput.addEventListener("change", () => {
+    sendFiles([...fileInput.files]);
+    fileInput.value = "";
+  });
+  input.addEventListener("paste", (event) => {
+    const files = [...(event.clipboardData ? event.clipboardData.files : [])];
+    if (files.length) {
+      event.preventDefault();
+      sendFiles(files);
+    }
+  });
+
+  /** Let `zone` take dropped files. */
+  function acceptDrops(zone) {
+    zone.addEventListener("dragover", (event) => {
+      if (event.dataTransfer && [...event.dataTransfer.types].includes("Files")) {
+        event.preventDefault();
+        zone.classList.add("dropping");
+      }
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("dropping"));
+    zone.addEventListener("drop", (event) => {
+      zone.classList.remove("dropping");
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        event.preventDefault();
+        sendFiles([...event.dataTransfer.files]);
+      }
+    });
+  }
+
+  /** Switch to another conversation (or none), keeping each one's draft. */
+  function setConversation(next) {
+    if (conv && typingOn) stopTyping();
+    conv = next;
+    error.textContent = "";
+    input.value = conv ? drafts.get(conv.id) || "" : "";
+  }
+
+  return { form, hint, error, setConversation, acceptDrops, focus: () => input.focus() };
+}
