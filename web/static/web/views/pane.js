@@ -168,9 +168,9 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
       subtitle.textContent = `${conv.members.size} member${conv.members.size === 1 ? "" : "s"}`;
     } else {
       const other = others(conv)[0];
-      const online = other && store.presence.get(other.id) === true;
-      subtitle.textContent = online ? "Online" : "Offline";
-      subtitle.classList.toggle("online", Boolean(online));
+      const presence = other ? store.presence.get(other.id) : undefined; // unknown until the server says
+      subtitle.textContent = presence === true ? "Online" : presence === false ? "Offline" : "";
+      subtitle.classList.toggle("online", presence === true);
     }
   }
 

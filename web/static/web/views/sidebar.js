@@ -147,7 +147,7 @@ export function createSidebar({ onOpen, onNewChat, onNewGroup }) {
 
   const STATES = {
     connecting: "Connecting…",
-    open: "Online",
+    open: "Connected",
     waiting: "Reconnecting…",
     offline: "Offline",
     closed: "Disconnected",
