@@ -1,0 +1,310 @@
+"""The REST authorization matrix: every operation x every actor x every kind of object.
+
+Actors and objects are described in tests/security_world.py. The expected status of
+each cell comes from an oracle that states docs/api.md's rules once (`expected`), not
+from a table of numbers, so a new operation needs one line and its rule.
+
+Objects: conversations G (group; alice admin, bob member), D (direct, alice and bob),
+F (foreign: carol and frank), X (a group alice deleted), a nonexistent id; messages
+mA (alice's, with a file), mB (bob's), mE (erin's, written before her removal),
+mDel (soft-deleted), mD (alice's, in D), mF (carol's, in F), a nonexistent id.
+
+Each cell runs in a savepoint that is rolled back, so every cell starts from the same
+world. Every response body, header and log line of a cell is scanned for the canary
+of every message the actor must not see. Figures: cells, deviations, canary leaks.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from accounts.models import User
+from accounts.tokens import token_pair_for_user
+from chat.models import Message
+from tests.conftest import PASSWORD, Api
+from tests.figures import record
+from tests.security_world import ACTORS, USER_ACTORS, World, build_world
+
+C, M = "/api/chat/conversations/", "/api/chat/messages/"
+CONVERSATION_OBJECTS = ("G", "D", "F", "X", "missing")
+MESSAGE_OBJECTS = ("mA", "mB", "mE", "mDel", "mD", "mF", "missing")
+
+Body = Callable[[World, User | None, int], Any]
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    method: str
+    path: str  # {id} is the object's id
+    kind: str  # "none", "conversation" or "message"
+    body: Body | None = None
+
+
+def _other_member(w: World, user: User | None, conversation_id: int) -> dict[str, int]:
+    from chat.models import Membership
+
+    others = Membership.objects.filter(conversation_id=conversation_id).exclude(user=user)
+    target = others.values_list("user_id", flat=True).first()
+    return {"user": target or w.users["bob"].pk}
+
+
+OPS = [
+    # No object: account routes and collections.
+    Op(
+        "register",
+        "POST",
+        "/api/auth/register/",
+        "none",
+        lambda w, u, _: {"username": f"n{uuid.uuid4().hex[:8]}", "password": PASSWORD},
+    ),
+    Op(
+        "login",
+        "POST",
+        "/api/auth/login/",
+        "none",
+        lambda w, u, _: {"username": w.users["alice"].username, "password": PASSWORD},
+    ),
+    Op(
+        "login-alias",
+        "POST",
+        "/api/auth/login",
+        "none",
+        lambda w, u, _: {"username": w.users["alice"].username, "password": PASSWORD},
+    ),
+    Op(
+        "refresh",
+        "POST",
+        "/api/auth/refresh/",
+        "none",
+        lambda w, u, _: {"refresh": token_pair_for_user(w.users["alice"])["refresh"]},
+    ),
+    Op(
+        "logout",
+        "POST",
+        "/api/auth/logout/",
+        "none",
+        lambda w, u, _: {"refresh": token_pair_for_user(w.users["alice"])["refresh"]},
+    ),
+    Op("me", "GET", "/api/auth/me/", "none"),
+    Op(
+        "password",
+        "POST",
+        "/api/auth/password/",
+        "none",
+        lambda w, u, _: {"old_password": PASSWORD, "new_password": "another-long-passphrase"},
+    ),
+    Op("users", "GET", "/api/users/?search=", "none"),
+    Op("conv-list", "GET", C, "none"),
+    Op("conv-list-search", "GET", C + "?search=CANARY", "none"),
+    Op("conv-create", "POST", C, "none", lambda w, u, _: {"participants": [w.users["gus"].pk], "title": "new"}),
+    Op(
+        "conv-start",
+        "POST",
+        C + "start/",
+        "none",
+        lambda w, u, _: {"user2": (w.users["bob"] if u == w.users["alice"] else w.users["alice"]).pk},
+    ),
+    Op("msg-list", "GET", M, "none"),
+    # Conversations.
+    Op("conv-get", "GET", C + "{id}/", "conversation"),
+    Op("conv-put-title", "PUT", C + "{id}/", "conversation", lambda w, u, _: {"title": "Renamed"}),
+    Op("conv-patch-title", "PATCH", C + "{id}/", "conversation", lambda w, u, _: {"title": "Renamed"}),
+    Op("conv-delete", "DELETE", C + "{id}/", "conversation"),
+    Op("conv-messages", "GET", C + "{id}/messages/", "conversation"),
+    Op("conv-messages-keyset", "GET", C + "{id}/messages/?before=999999999", "conversation"),
+    Op("conv-events", "GET", C + "{id}/events/", "conversation"),
+    Op("conv-send", "POST", C + "{id}/send_message/", "conversation", lambda w, u, _: {"content": "hello"}),
+    Op(
+        "conv-add",
+        "POST",
+        C + "{id}/add_participants/",
+        "conversation",
+        lambda w, u, _: {"participants": [w.users["gus"].pk]},
+    ),
+    Op("conv-remove-other", "POST", C + "{id}/remove_participant/", "conversation", _other_member),
+    Op(
+        "conv-remove-self",
+        "POST",
+        C + "{id}/remove_participant/",
+        "conversation",
+        lambda w, u, _: {"user": (u or w.users["alice"]).pk},
+    ),
+    Op("conv-leave", "POST", C + "{id}/leave/", "conversation"),
+    Op("msg-list-filtered", "GET", M + "?conversation={id}", "conversation"),
+    # Messages.
+    Op("msg-get", "GET", M + "{id}/", "message"),
+    Op("msg-read", "POST", M + "{id}/mark_read/", "message"),
+    Op("msg-edit", "POST", M + "{id}/edit_message/", "message", lambda w, u, _: {"content": "edited"}),
+    Op("msg-delete", "POST", M + "{id}/delete_message/", "message"),
+    Op("msg-edit-alias", "PATCH", M + "{id}/edit/", "message", lambda w, u, _: {"content": "edited"}),
+    Op("msg-delete-alias", "DELETE", M + "{id}/soft_delete/", "message"),
+    Op("msg-attachment", "GET", M + "{id}/attachment/", "message"),
+]
+
+PUBLIC = {"register": 201, "login": 200, "login-alias": 200, "refresh": 200, "logout": 204}
+CREATED = {"conv-create": 201, "conv-send": 201}
+
+
+def expected(w: World, op: Op, actor: str, obj: str) -> int:
+    """docs/api.md's rules for one cell."""
+    if op.name in PUBLIC:
+        return PUBLIC[op.name]  # these take no token: whatever the header says is ignored
+    user = w.actor_user(actor)
+    if actor not in USER_ACTORS or user is None:
+        return 401
+    if op.kind == "none":
+        if op.name == "conv-start":
+            return 200 if actor in ("owner", "other") else 201
+        return CREATED.get(op.name, 200)
+    if op.kind == "message":
+        message = Message.objects.filter(pk=w.messages[obj], is_deleted=False).first()
+        if message is None or not w.member(user, message.conversation_id):
+            return 404
+        if op.name in ("msg-edit", "msg-delete", "msg-edit-alias", "msg-delete-alias"):
+            return 200 if message.sender_id == user.pk else 403
+        if op.name == "msg-attachment":
+            return 200 if message.attachment else 404
+        return 200
+    # Conversations.
+    if op.name == "msg-list-filtered":
+        return 200  # a filter, not an access: foreign ids give an empty page
+    cid = w.conversations[obj]
+    if obj in ("X", "missing"):
+        return 404
+    if not w.member(user, cid):
+        return 403
+    is_group = obj == "G"
+    is_admin = is_group and actor == "owner"
+    rules = {
+        "conv-put-title": 200 if is_group else 400,
+        "conv-patch-title": 200 if is_group else 400,
+        "conv-delete": 204,
+        "conv-send": 201,
+        "conv-add": 200 if is_group else 400,
+        "conv-remove-other": (200 if is_admin else 403) if is_group else 400,
+        "conv-remove-self": 204 if is_group else 400,
+        "conv-leave": 204 if is_group else 400,
+    }
+    return rules.get(op.name, 200)
+
+
+def cells() -> list[tuple[Op, str, str]]:
+    result = []
+    for op in OPS:
+        objects = {"none": ("-",), "conversation": CONVERSATION_OBJECTS, "message": MESSAGE_OBJECTS}[op.kind]
+        result += [(op, actor, obj) for actor in ACTORS for obj in objects]
+    return result
+
+
+class LogLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def world(make_user, settings) -> World:
+    settings.RATE_LIMITS_ENABLED = False  # tested on their own (test_limits.py)
+    return build_world(make_user)
+
+
+def test_rest_authorization_matrix(world: World) -> None:
+    # Clients first: importing the ASGI app configures logging, which resets the root's handlers.
+    clients = {actor: Api(world.tokens[actor]) for actor in ACTORS}
+    logs = LogLines()
+    root = logging.getLogger()
+    root.addHandler(logs)
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    deviations: list[str] = []
+    leaks: list[str] = []
+    sightings = 0
+    all_cells = cells()
+    try:
+        for op, actor, obj in all_cells:
+            user = world.actor_user(actor)
+            object_id = {"conversation": world.conversations, "message": world.messages}.get(op.kind, {}).get(obj, 0)
+            url = op.path.format(id=object_id)
+            first_line = len(logs.lines)
+            with transaction.atomic():
+                want = expected(world, op, actor, obj)
+                payload = op.body(world, user, object_id) if op.body else None
+                response = clients[actor].request(op.method, url, **({"json": payload} if payload is not None else {}))
+                transaction.set_rollback(True)
+            seen = response.text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+            seen += "\n" + "\n".join(logs.lines[first_line:])
+            if response.status_code != want:
+                deviations.append(f"{op.name} {actor} {obj}: {response.status_code} != {want} {response.text[:120]}")
+            elif response.status_code >= 400 and "detail" not in response.text and "code" not in response.text:
+                deviations.append(f"{op.name} {actor} {obj}: error without a JSON reason: {response.text[:120]}")
+            leaked = world.leaks(seen, actor)
+            leaks += [f"{op.name} {actor} {obj}: {c[:24]}" for c in leaked]
+            sightings += world.sightings(response.text) if actor in ("owner", "other") else 0
+    finally:
+        root.removeHandler(logs)
+        root.setLevel(previous_level)
+
+    record(
+        "authorization_rest",
+        cells=len(all_cells),
+        operations=len(OPS),
+        actors=len(ACTORS),
+        deviations=len(deviations),
+        canary_leaks=len(leaks),
+        canaries=len(world.canaries),
+        canary_sightings_by_members=sightings,
+        log_lines_scanned=len(logs.lines),
+    )
+    assert deviations == [], "\n".join(deviations[:40])
+    assert leaks == [], "\n".join(leaks[:40])
+    # The scanner can see: members read the canaries in plenty of cells.
+    assert sightings > 100
+
+
+def test_the_matrix_covers_every_rest_route() -> None:
+    from tests.test_authorization import _route_methods
+
+    names = {
+        "register": "auth-register",
+        "login": "auth-login",
+        "refresh": "auth-refresh",
+        "logout": "auth-logout",
+        "me": "auth-me",
+        "password": "auth-password",
+        "users": "user-search",
+        "conv-list": "conversation-list",
+        "conv-create": "conversation-list",
+        "conv-start": "conversation-start",
+        "msg-list": "message-list",
+        "conv-get": "conversation-detail",
+        "conv-put-title": "conversation-detail",
+        "conv-patch-title": "conversation-detail",
+        "conv-delete": "conversation-detail",
+        "conv-messages": "conversation-messages",
+        "conv-events": "conversation-events",
+        "conv-send": "conversation-send-message",
+        "conv-add": "conversation-add-participants",
+        "conv-remove-other": "conversation-remove-participant",
+        "conv-leave": "conversation-leave",
+        "msg-get": "message-detail",
+        "msg-read": "message-mark-read",
+        "msg-edit": "message-edit-message",
+        "msg-delete": "message-delete-message",
+        "msg-edit-alias": "message-edit",
+        "msg-delete-alias": "message-soft-delete",
+        "msg-attachment": "message-attachment",
+    }
+    by_name = {op.name: op for op in OPS}
+    covered = {(route, by_name[name].method) for name, route in names.items()}
+    assert covered == _route_methods()
