@@ -45,6 +45,9 @@ serve-prod: install
 test: install-dev
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} -m "not slow"
 
+test-browser: install-dev
+	$(BIN)/pytest -q -m browser tests/browser
+
 test-slow: install-dev
 	$(BIN)/pytest -q -m slow
 

@@ -28,6 +28,7 @@ class Authenticated:
     user: User
     session_id: str | None
     expires_at: int  # unix seconds
+    password_fingerprint: str | None  # SimpleJWT's revoke claim: changes with the password
 
 
 def new_session_refresh_token(user: User) -> RefreshToken:
@@ -72,4 +73,22 @@ def authenticate_access_token(raw: str) -> Authenticated:
     """The single check behind every authenticated HTTP request and WebSocket."""
     token = _decode_access(raw)
     user = user_for_validated_token(token)
-    return Authenticated(user=user, session_id=token.get(SESSION_CLAIM), expires_at=int(token["exp"]))
+    return Authenticated(
+        user=user,
+        session_id=token.get(SESSION_CLAIM),
+        expires_at=int(token["exp"]),
+        password_fingerprint=token.get(api_settings.REVOKE_TOKEN_CLAIM),
+    )
+
+
+def session_still_valid(*, user_id: int, session_id: str | None, password_fingerprint: str | None) -> bool:
+    """Whether what an earlier token proved still holds: the user is active, the session
+    was not logged out, the password did not change. For long-lived sockets that cannot
+    hear revocations (their channel layer was down)."""
+    users = User.objects.filter(pk=user_id, is_active=True)
+    if session_id:
+        users = users.annotate(session_revoked=Exists(RevokedSession.objects.filter(sid=session_id)))
+    user = users.first()
+    if user is None or (session_id and getattr(user, "session_revoked", False)):
+        return False
+    return password_fingerprint == get_md5_hash_password(user.password)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import User
-from accounts.tokens import authenticate_access_token
+from accounts.tokens import Authenticated, authenticate_access_token, session_still_valid
 from chat import access, events, selectors
 from chat.models import Conversation, Membership, Message
 from chat.representations import message_json
@@ -28,6 +28,7 @@ class SocketGrant:
     user: User
     session_id: str | None
     expires_at: int
+    password_fingerprint: str | None
     subscribe: list[int]  # conversation groups this socket listens to
     member_of: list[int]  # every conversation of the user (presence goes to all)
 
@@ -39,15 +40,15 @@ def socket_authenticate(*, token: str, conversation_id: int | None) -> SocketGra
         access.membership_get(user=auth.user, conversation_id=conversation_id)
     member_of = list(Membership.objects.filter(user=auth.user).values_list("conversation_id", flat=True))
     subscribe = [conversation_id] if conversation_id is not None else member_of
-    return SocketGrant(auth.user, auth.session_id, auth.expires_at, subscribe, member_of)
+    return SocketGrant(auth.user, auth.session_id, auth.expires_at, auth.password_fingerprint, subscribe, member_of)
 
 
-def socket_reauthenticate(*, token: str, user_id: int) -> int:
-    """A fresh token for an open socket: same user, returns its expiry."""
+def socket_reauthenticate(*, token: str, user_id: int) -> Authenticated:
+    """A fresh token for an open socket: it must be the same user's."""
     auth = authenticate_access_token(token)
     if auth.user.pk != user_id:
         raise NotFound("The token belongs to another user.", code="wrong_user")
-    return auth.expires_at
+    return auth
 
 
 @dataclass
@@ -55,6 +56,7 @@ class CatchUp:
     cursors: dict[int, int] = field(default_factory=dict)
     frames: list[events.Frame] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # conversations the user is no longer in
+    joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
 
 
 def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.Frame]:
@@ -72,17 +74,19 @@ def _frames_after(*, user_id: int, conversation_id: int, after: int, still_membe
     return frames if still_member else []
 
 
-def socket_catch_up(*, user_id: int, conversation_ids: list[int], since: dict[int, int]) -> CatchUp:
+def socket_catch_up(
+    *, user_id: int, conversation_ids: list[int], since: dict[int, int], all_conversations: bool
+) -> CatchUp:
     """Cursors for every subscribed conversation, and the frames a reconnecting client
     missed: everything after its `since`, in order. Read after subscribing, so that
     nothing published in between is lost (the consumer drops what it already sent)."""
     result = CatchUp()
-    members = set(
-        Membership.objects.filter(user_id=user_id, conversation_id__in=conversation_ids).values_list(
-            "conversation_id", flat=True
-        )
-    )
-    last = dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+    memberships = Membership.objects.filter(user_id=user_id)
+    if not all_conversations:
+        memberships = memberships.filter(conversation_id__in=conversation_ids)
+    members = set(memberships.values_list("conversation_id", flat=True))
+    last = dict(Conversation.objects.filter(pk__in=members | set(conversation_ids)).values_list("id", "last_seq"))
+    result.joined = {cid: last[cid] for cid in members - set(conversation_ids) if cid in last}
     for cid in conversation_ids:
         if cid not in last or cid not in members:
             result.left.append(cid)
@@ -107,6 +111,13 @@ def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[
 
 def socket_last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
     return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+
+
+def socket_still_authorized(grant: SocketGrant) -> bool:
+    """For a socket that cannot hear revocations: is its token's session still good?"""
+    return session_still_valid(
+        user_id=grant.user.pk, session_id=grant.session_id, password_fingerprint=grant.password_fingerprint
+    )
 
 
 # --- Commands ----------------------------------------------------------------------------------

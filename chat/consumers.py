@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import random
@@ -86,32 +85,50 @@ class ChatConsumer(AsyncWebsocketConsumer):
     groups: list[str] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Channels' own entry point, except that a channel layer that cannot open a
-        channel (Redis down) does not fail the handshake: the socket is accepted and
-        served from the database, polling for new events (`degraded`)."""
+        """Channels' own entry point, except that the channel layer is optional at any
+        moment: a socket opened while Redis is unreachable is accepted and served from
+        the database (`degraded`: it polls), and attaches to the layer once it is back."""
         self.scope = scope
         self.base_send = send
         self.degraded = False
+        self.channel_name = ""
         self._init_state()
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
-        if self.channel_layer is not None:
-            try:
-                self.channel_name = await asyncio.wait_for(
-                    self.channel_layer.new_channel(), timeout=settings.CHAT_PUBLISH_TIMEOUT * 4
-                )
-            except Exception as exc:  # noqa: BLE001 - Redis unreachable: serve from the database
-                logger.warning("channel layer unavailable, socket degraded to polling: %s", exc.__class__.__name__)
-                self.channel_layer = None
-                self.degraded = True
-            else:
-                sources.append(functools.partial(self.channel_layer.receive, self.channel_name))
+        self.layer_attached = asyncio.Event()
+        self.channel_layer = None
+        await self._attach_layer()
         try:
             with contextlib.suppress(StopConsumer):
-                await await_many_dispatch(sources, self.dispatch)
+                await await_many_dispatch([receive, self._layer_receive], self.dispatch)
         finally:
             # A client gone mid-send (uvicorn's ClientDisconnected) skips disconnect().
             await self._release()
+
+    async def _attach_layer(self) -> bool:
+        """Open a channel (once) and (re)subscribe every group; False leaves the socket
+        degraded, to try again on its next poll."""
+        layer = self.channel_layer or get_channel_layer(self.channel_layer_alias)
+        if layer is None:
+            return False
+        timeout = settings.CHAT_PUBLISH_TIMEOUT * 4
+        try:
+            if not self.channel_name:
+                self.channel_name = await asyncio.wait_for(layer.new_channel(), timeout=timeout)
+                self.channel_layer = layer
+            for group in list(self.subscribed):
+                await asyncio.wait_for(layer.group_add(group, self.channel_name), timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - Redis unreachable: serve from the database
+            logger.warning("channel layer unavailable, socket degraded to polling: %s", exc.__class__.__name__)
+            self.degraded = True
+            return False
+        self.degraded = False
+        self.layer_attached.set()
+        return True
+
+    async def _layer_receive(self) -> dict[str, Any]:
+        while self.channel_layer is None:
+            self.layer_attached.clear()
+            await self.layer_attached.wait()
+        return await self.channel_layer.receive(self.channel_name)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' dispatch also runs close_old_connections in a thread before every
@@ -207,7 +224,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._subscribe(events.conversation_group(cid))
         async with self.lock:
             catch_up = await database_sync_to_async(commands.socket_catch_up)(
-                user_id=user_id, conversation_ids=grant.subscribe, since=self.since
+                user_id=user_id,
+                conversation_ids=grant.subscribe,
+                since=self.since,
+                all_conversations=self.conversation_id is None,
             )
             for cid in catch_up.left:
                 await self._unsubscribe(cid)
@@ -217,28 +237,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.cursors.update(catch_up.cursors)
             for frame in catch_up.frames:
                 await self._deliver_stored(frame)
+            # Conversations joined between the grant and our subscribing to the user
+            # group (user socket only): their conversation.created went by unheard.
+            for cid, seq in catch_up.joined.items():
+                await self._subscribe(events.conversation_group(cid))
+                self.cursors[cid] = seq
+                grant.member_of.append(cid)
         await self._send_json(
             {"type": "ready", "user": user_id, "conversations": {str(k): v for k, v in self.cursors.items()}}
         )
-        if count == 1:
+        if await database_sync_to_async(presence.claim_announcement)(user_id):
             online = events.presence(user_id=user_id, online=True)
             for cid in grant.member_of:
                 events.publish_to_conversation(cid, online)
-        await self._presence_snapshot()
+        await self._presence_snapshot(grant.subscribe)
         self.tasks.append(asyncio.ensure_future(self._heartbeat()))
         self.tasks.append(asyncio.ensure_future(self._expiry_watch()))
 
-    async def _presence_snapshot(self) -> None:
+    async def _presence_snapshot(self, conversation_ids: list[int]) -> None:
+        """Presence of the co-members of these conversations who are online now."""
         assert self.grant is not None
-        grant = self.grant
+        me = self.grant.user.pk
 
         def online() -> set[int]:
-            others = commands.co_members(user_id=grant.user.pk, conversation_ids=grant.subscribe)
-            return presence.online_users(others)
+            return presence.online_users(commands.co_members(user_id=me, conversation_ids=conversation_ids))
 
         for user_id in sorted(await database_sync_to_async(online)()):
-            self.seen_presence[user_id] = True
-            await self._send_json(events.presence(user_id=user_id, online=True))
+            if self.seen_presence.get(user_id) is not True:
+                self.seen_presence[user_id] = True
+                await self._send_json(events.presence(user_id=user_id, online=True))
 
     async def disconnect(self, code: int) -> None:
         await self._release()
@@ -260,6 +287,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             user_id = self.grant.user.pk
             remaining = await database_sync_to_async(presence.socket_closed)(user_id)
             if remaining == 0:
+                await database_sync_to_async(presence.release_announcement)(user_id)
                 offline = events.presence(user_id=user_id, online=False)
                 for cid in self.grant.member_of:
                     events.publish_to_conversation(cid, offline)
@@ -269,7 +297,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _heartbeat(self) -> None:
         """Keep presence fresh and, now and then, compare cursors with the database so a
         doorbell lost while Redis was away is noticed without waiting for the next event.
-        A degraded socket (no channel layer) compares every few seconds instead."""
+        A degraded socket polls every few seconds instead: it checks that its session
+        still stands (it cannot hear a logout), catches up, and tries to re-attach."""
         assert self.grant is not None
         last_beat = last_resync = time.monotonic()
         while True:
@@ -281,8 +310,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if now - last_beat >= settings.CHAT_WS_HEARTBEAT_SECONDS * 0.8:
                 last_beat = now
                 await database_sync_to_async(presence.heartbeat)(self.grant.user.pk)
-            resync_every = settings.CHAT_WS_DEGRADED_POLL_SECONDS if self.degraded else settings.CHAT_WS_RESYNC_SECONDS
-            if now - last_resync >= resync_every and self.cursors:
+            if self.degraded:
+                if not await database_sync_to_async(commands.socket_still_authorized)(self.grant):
+                    await self._send_error(None, "session_ended", "Access ended.")
+                    await self._close(CLOSE_UNAUTHORIZED)
+                    return
+                async with self.lock:
+                    if await self._attach_layer():
+                        logger.info("channel layer back; socket re-attached")
+                await self.resync()
+                last_resync = now
+            elif now - last_resync >= settings.CHAT_WS_RESYNC_SECONDS and self.cursors:
                 last_resync = now
                 await self.resync()
 
@@ -389,13 +427,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._open(token)
             return
         try:
-            expires_at = await database_sync_to_async(commands.socket_reauthenticate)(
-                token=token, user_id=self.grant.user.pk
-            )
+            auth = await database_sync_to_async(commands.socket_reauthenticate)(token=token, user_id=self.grant.user.pk)
         except NotFound as error:
             raise NotAuthenticated(error.detail, code=error.code) from None
-        self.grant.expires_at = expires_at
-        await self._send_json({"type": "ack", "ref": ref, "expires_at": expires_at})
+        self.grant.expires_at = auth.expires_at
+        self.grant.session_id = auth.session_id
+        self.grant.password_fingerprint = auth.password_fingerprint
+        await self._send_json({"type": "ack", "ref": ref, "expires_at": auth.expires_at})
 
     async def _send_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
@@ -502,6 +540,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                         self.grant.member_of.append(cid)
                     await self._send_text(message["text"])
                     await self._fill(cid)  # anything committed before we subscribed
+            await self._presence_snapshot([cid])
             return
         if meta["type"] == "conversation.removed":
             await self._unsubscribe(cid)
@@ -574,7 +613,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _subscribe(self, group: str) -> None:
         if group not in self.subscribed:
             self.subscribed.add(group)
-            if self.channel_layer is not None:
+            if self.channel_layer is not None and not self.degraded:
                 await self._layer_call(self.channel_layer.group_add(group, self.channel_name))
 
     async def _unsubscribe(self, cid: int) -> None:

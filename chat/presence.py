@@ -55,9 +55,29 @@ def socket_closed(user_id: int) -> int:
         return 0
 
 
+def claim_announcement(user_id: int) -> bool:
+    """True for exactly one socket per online period: the one that tells co-members.
+
+    Not simply "the socket that counted 1": that socket may die before announcing
+    (its client gone mid-handshake), and then nobody would.
+    """
+    try:
+        return bool(cache.add(f"presence-announced:{user_id}", 1, timeout=TTL))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def release_announcement(user_id: int) -> None:
+    try:
+        cache.delete(f"presence-announced:{user_id}")
+    except Exception:  # noqa: BLE001
+        logger.warning("presence cache unavailable")
+
+
 def heartbeat(user_id: int) -> None:
     try:
         cache.touch(_key(user_id), TTL)
+        cache.touch(f"presence-announced:{user_id}", TTL)
     except Exception:  # noqa: BLE001
         logger.debug("presence heartbeat failed")
 

@@ -199,15 +199,6 @@ def test_the_access_token_never_reaches_either_process_log(
         assert signature not in log, f"the token's signature is in server {server.name}'s log"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: presence is announced only by the socket that moves the count from 0 to 1 "
-        "(ChatConsumer._open: `if count == 1`). Sockets that are counted but die before they "
-        "announce (a client gone mid-open) make a real socket opened meanwhile see count > 1, "
-        "so co-members are never told the user is online; they see nothing, or a stale offline"
-    ),
-)
 def test_presence_is_announced_when_quick_sockets_of_the_same_user_race_a_real_one(
     pair: tuple[LiveServer, LiveServer],
     live_stack: LiveStack,  # noqa: F811

@@ -185,16 +185,6 @@ def test_idle_socket_catches_up_through_the_periodic_resync(
     assert seqs == list(range(1, len(expected) + 1)), seqs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a socket degraded to polling (its group_add failed while Redis was down, "
-        "ChatConsumer._layer_call) never subscribes again once Redis is back, and the poll only "
-        "compares seqs: it never receives chat.revoke (logout, password change, deactivation) "
-        "nor chat.user frames (conversation.created/removed), so a logged-out session's socket "
-        "stays open until its token expires"
-    ),
-)
 def test_a_socket_opened_during_an_outage_still_hears_logout(
     live_stack: LiveStack,  # noqa: F811
     redis_server_binary: str,  # noqa: F811

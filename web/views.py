@@ -13,23 +13,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-INDEX = Path(__file__).resolve().parent / "static" / "web" / "index.html"
+from web.csp import CONTENT_SECURITY_POLICY
 
-# Only our own scripts, styles, images and sockets: user content can never run here.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' blob: data:",
-        "media-src 'self' blob:",
-        "connect-src 'self' ws: wss:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
+INDEX = Path(__file__).resolve().parent / "static" / "web" / "index.html"
 
 LIMIT_META = re.compile(rb'(<meta name="(parley-[a-z-]+)" content=")[0-9]*(">)')
 
