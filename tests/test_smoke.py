@@ -7,3 +7,12 @@ def test_send_and_read_back(alice, bob, api, direct):
     page = api(bob).get(f"/api/chat/conversations/{direct['id']}/messages/")
     assert page.status_code == 200
     assert [m["content"] for m in body(page)["results"]] == ["Hello!"]
+
+
+def test_limits_are_public_and_match_the_settings(api, settings):
+    settings.CHAT_MAX_ATTACHMENT_BYTES = 1234
+    response = api(None).get("/api/limits/")
+    assert response.status_code == 200
+    limits = body(response)
+    assert limits["max_attachment_bytes"] == 1234
+    assert limits["max_content_length"] == settings.CHAT_MAX_CONTENT_LENGTH
