@@ -1,12 +1,15 @@
 """`python -m bench --quick | --full`: every scenario in both run modes, one table.
 
-    --quick        small data (10^5-message history, 2,000 idle sockets), short runs:
-                   under 2 minutes (`make bench`)
-    --full         the issue's sizes (10^6 messages, 10,000 sockets, 1,000 reconnecting
-                   clients) and the server variants of S1 (`make bench-full`)
-    --modes        production,embedded (default both)
+    --quick        production mode, small data (2*10^4-message history, 500 idle sockets,
+                   100 reconnecting clients), 1 s runs: under 2 minutes (`make bench`)
+    --full         both modes at the issue's sizes (10^6 messages, 10,000 sockets, 1,000
+                   reconnecting clients) and S1's server variants (`make bench-full`)
+    --modes        production,embedded (default: the profile's)
     --only         S1,S2,... (default all)
     --variants     also measure S1's server variants in a quick run
+    --config       as-is (default): the product as `make serve-prod` / `make run` serve it;
+                   recommended: with every change bench/README.md recommends applied
+                   through bench.variants and bench.settings
 
 Per mode: fresh data stores, seed, query counts, reference points, scenarios; the
 table is printed and written to bench/results/, and bench/README.md's summary updated.
@@ -42,7 +45,7 @@ def log(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-def run_mode(mode: modes.Mode, profile_name: str, only: list[str], variants: bool) -> list[Row]:
+def run_mode(mode: modes.Mode, profile_name: str, only: list[str], variants: bool, config: str) -> list[Row]:
     profile = PROFILES[profile_name]
     log(f"{mode.name}: fresh database and seed ({profile.deep:,}-message history)")
     mode.setup()
@@ -65,7 +68,16 @@ def run_mode(mode: modes.Mode, profile_name: str, only: list[str], variants: boo
             text=True,
         )
         fixture["query_counts"] = json.loads(counts.stdout)
-        ctx = Context(mode=mode, profile=profile, fixture=fixture, variants=variants)
+        micro = subprocess.run(
+            [modes.PY, "-m", "bench.micro"],
+            cwd=modes.ROOT,
+            env=mode.django_env(),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        fixture["micro"] = json.loads(micro.stdout)
+        ctx = Context(mode=mode, profile=profile, fixture=fixture, variants=variants, config=config)
         reference_points(ctx)
         for key in only:
             log(f"{mode.name}: {key}")
@@ -95,6 +107,25 @@ def reference_points(ctx: Context) -> None:
         publish = refs.publish_rate(ctx.mode.env["REDIS_URL"], seconds=min(2.0, seconds))
         ctx.refs["publish"] = publish["rate"]
         ctx.add("ref", "Redis PUBLISH, 1 connection, 600 bytes", publish["rate"], "msg/s")
+    mc = ctx.fixture["micro"]
+    ctx.add(
+        "ref",
+        "50-message page: DRF serializer / lean rows",
+        mc["drf_serializer_us"] / 1000,
+        "ms",
+        reference="lean rows (ms)",
+        ref_value=mc["lean_rows_us"] / 1000,
+        ratio=mc["drf_serializer_us"] / mc["lean_rows_us"],
+    )
+    ctx.add(
+        "ref",
+        "50-message page: DRF JSONRenderer / orjson",
+        mc["drf_json_renderer_us"] / 1000,
+        "ms",
+        reference="orjson.dumps (ms)",
+        ref_value=mc["orjson_us"] / 1000,
+        ratio=mc["drf_json_renderer_us"] / mc["orjson_us"],
+    )
     qc = ctx.fixture["query_counts"]
     ctx.add("guard", "queries: send_message", qc["send_message"], "queries")
     ctx.add(
@@ -104,15 +135,17 @@ def reference_points(ctx: Context) -> None:
         "queries",
         note=f"deepest: {qc['history_deepest']}",
     )
-    if "keyset_uses_index" in qc:
-        ctx.add(
-            "guard",
-            "keyset page uses chat_msg_live_idx (EXPLAIN)",
-            None,
-            "",
-            "index scan",
-            bool(qc["keyset_uses_index"]),
-        )
+    for name in ("small", "deep"):
+        if f"keyset_ok_{name}" in qc:
+            ctx.add(
+                "guard",
+                f"keyset page plan, {name} conversation (EXPLAIN)",
+                None,
+                "",
+                "index scan" + (", no sort" if name == "deep" else ""),
+                bool(qc[f"keyset_ok_{name}"]),
+                note=f"index: {qc[f'keyset_index_{name}']}",
+            )
 
 
 def derived(ctx: Context) -> None:
@@ -147,9 +180,10 @@ def main() -> None:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_const", dest="profile", const="quick")
     size.add_argument("--full", action="store_const", dest="profile", const="full")
-    parser.add_argument("--modes", default="production,embedded")
+    parser.add_argument("--modes", default="")
     parser.add_argument("--only", default=",".join(SCENARIOS))
     parser.add_argument("--variants", action="store_true")
+    parser.add_argument("--config", choices=("as-is", "recommended"), default="as-is")
     parser.add_argument("--no-readme", action="store_true", help="do not update bench/README.md")
     args = parser.parse_args()
     profile = args.profile or "quick"
@@ -158,9 +192,10 @@ def main() -> None:
     info = report.machine()
     started = time.monotonic()
     rows: dict[str, list[Row]] = {}
-    for name in args.modes.split(","):
+    for name in args.modes.split(",") if args.modes else PROFILES[profile].modes:
         mode = modes.production() if name.strip() == "production" else modes.embedded()
-        rows[mode.name] = run_mode(mode, profile, only, variants=args.variants or profile == "full")
+        label = mode.name if args.config == "as-is" else f"{mode.name} (recommended)"
+        rows[label] = run_mode(mode, profile, only, args.variants or profile == "full", args.config)
     elapsed = time.monotonic() - started
     body = report.table(rows)
     command = "python -m bench " + " ".join(sys.argv[1:])

@@ -23,26 +23,27 @@ class Profile:
     s8_seconds: float
     s8_rate: int
     s8_content: int  # characters per S8 message
-    modes: tuple[str, ...] = ("production", "embedded")
+    modes: tuple[str, ...] = ("production", "embedded")  # run by default
 
 
 QUICK = Profile(
     name="quick",
-    seconds=3.0,
-    deep=100_000,
-    depths=(0, 1_000, 10_000, 99_950),
+    seconds=1.0,
+    deep=20_000,
+    depths=(0, 1_000, 19_950),
     list_conversations=1_000,
     list_messages=3,
-    pairs=200,
-    s4_idle=150,
+    pairs=100,
+    s4_idle=100,
     s4_rate=500,
-    s5_messages=20,
-    s6_sockets=2_000,
-    s7_clients=300,
-    s7_missed=20,
-    s8_seconds=4.0,
+    s5_messages=10,
+    s6_sockets=500,
+    s7_clients=100,
+    s7_missed=10,
+    s8_seconds=3.0,
     s8_rate=50,
     s8_content=8_000,
+    modes=("production",),
 )
 
 FULL = Profile(

@@ -52,8 +52,24 @@ def machine() -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "wrk": _cmd(["wrk", "--version"]),
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "commit": _cmd(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"]),
+        "commit": _cmd(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"]) + _dirty(),
     }
+
+
+def _dirty() -> str:
+    """Other people edit the same work tree: say how far the measured code is from HEAD."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(HERE.parent), "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    changed = [line for line in out.splitlines() if line.strip()]
+    return f" + {len(changed)} files modified in the work tree" if changed else ""
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -99,6 +115,7 @@ def document(*, command: str, profile: str, info: dict[str, str], body: str, not
         "",
         body,
     ]
+    head += ["", f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     if notes:
         head += ["", "Notes:", "", *[f"- {n}" for n in notes]]
     return "\n".join(head) + "\n"

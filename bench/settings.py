@@ -5,6 +5,8 @@
     BENCH_CHANNEL_LAYER=core     channels_redis' RedisChannelLayer instead of the
                                  RedisPubSubChannelLayer the product uses
     BENCH_NO_HEALTH_CHECKS=1     CONN_HEALTH_CHECKS off
+    BENCH_CONN_MAX_AGE=<s>       CONN_MAX_AGE for any engine (the product sets it for
+                                 PostgreSQL only, so SQLite reconnects per request)
 
 Unset, this is config.settings exactly.
 """
@@ -31,3 +33,6 @@ if os.environ.get("BENCH_NO_HEALTH_CHECKS"):
     # CONN_HEALTH_CHECKS costs a `SELECT 1` round trip at the start of every request and
     # of every database_sync_to_async call.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+
+if os.environ.get("BENCH_CONN_MAX_AGE"):
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])

@@ -30,6 +30,18 @@ class Row:
     note: str = ""
 
 
+# `--config recommended`: every change bench/README.md recommends, applied together
+# through bench.variants and bench.settings (the product's code is not touched).
+RECOMMENDED = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "BENCH_HTTP": "a2wsgi",
+    "BENCH_WS_THREADS": "parallel",
+    "BENCH_PRESENCE_CAP": "100",
+    "BENCH_NO_HEALTH_CHECKS": "1",
+    "BENCH_CONN_MAX_AGE": "600",
+}
+
+
 @dataclass
 class Context:
     mode: Mode
@@ -38,6 +50,7 @@ class Context:
     rows: list[Row] = field(default_factory=list)
     refs: dict[str, float] = field(default_factory=dict)  # reference figures by name
     variants: bool = False
+    config: str = "as-is"
     _servers: dict[str, servers.Server] = field(default_factory=dict)
 
     @property
@@ -58,8 +71,17 @@ class Context:
         workers = workers or self.workers
         key = f"product-{workers}"
         if key not in self._servers:
-            self._servers[key] = servers.product(self.mode, workers=workers).start()
+            self._servers[key] = self.new_product(workers).start()
         return self._servers[key]
+
+    def new_product(self, workers: int) -> servers.Server:
+        """A fresh, unstarted product server (for scenarios that measure its memory)."""
+        if self.config == "recommended":
+            app, name = "bench.variants:application", "recommended"
+            if self.mode.production:
+                return servers.gunicorn_asgi(self.mode, app, name, workers=workers, **RECOMMENDED)
+            return servers.uvicorn_app(self.mode, app, name, **RECOMMENDED)
+        return servers.product(self.mode, workers=workers)
 
     def stop_servers(self) -> None:
         for server in self._servers.values():

@@ -51,8 +51,10 @@ def run(ctx: Context) -> None:
     with servers.ref_django(ctx.mode, kind="wsgi", workers=ctx.workers) as ref:
         ref_send = measure(ref, ref_requests(ctx), seconds)
         ref_hello_wsgi = measure(ref, hello, seconds)
-    with servers.ref_django(ctx.mode, kind="asgi", workers=ctx.workers) as ref:
-        ref_hello_asgi = measure(ref, hello, seconds)
+    ref_hello_asgi = {"rate": None}
+    if ctx.profile.name != "quick":
+        with servers.ref_django(ctx.mode, kind="asgi", workers=ctx.workers) as ref:
+            ref_hello_asgi = measure(ref, hello, seconds)
     ours = measure(ctx.product(), product_requests(ctx), seconds)
     ctx.refs.update(
         raw_http=raw_hello["rate"],
@@ -77,15 +79,16 @@ def run(ctx: Context) -> None:
         ratio=ratio,
         note=f"bare view p99 {ref_send['p99_ms']:.1f} ms",
     )
-    ctx.add(
-        "ref",
-        "bare Django view (hello), served like the product",
-        ref_hello_asgi["rate"],
-        "req/s",
-        reference="same view under WSGI",
-        ref_value=ref_hello_wsgi["rate"],
-        ratio=ref_hello_asgi["rate"] / ref_hello_wsgi["rate"] if ref_hello_wsgi["rate"] else None,
-    )
+    if ref_hello_asgi["rate"] is not None:
+        ctx.add(
+            "ref",
+            "bare Django view (hello), served like the product",
+            ref_hello_asgi["rate"],
+            "req/s",
+            reference="same view under WSGI",
+            ref_value=ref_hello_wsgi["rate"],
+            ratio=ref_hello_asgi["rate"] / ref_hello_wsgi["rate"] if ref_hello_wsgi["rate"] else None,
+        )
     headroom = raw_hello["rate"] / ours["rate"] if ours["rate"] else None
     ctx.add(
         "ref",
@@ -105,11 +108,15 @@ def run(ctx: Context) -> None:
 def variants(ctx: Context, product_rate: float, bare_rate: float, seconds: float) -> None:
     """The ways production could serve REST, same load, ratio to the product as it is."""
     m, w = ctx.mode, ctx.workers
+    a2wsgi = {"BENCH_HTTP": "a2wsgi"}
+    no_checks = {"DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_NO_HEALTH_CHECKS": "1"}
+    app = "bench.variants:application"
     candidates = {
         "ASGI, DB_CONN_MAX_AGE=0": servers.product(m, workers=w, DB_CONN_MAX_AGE="0"),
         "ASGI + psycopg pool (8)": servers.product(m, workers=w, settings="bench.settings", BENCH_DB_POOL="8"),
-        "a2wsgi in the ASGI app (8 threads)": servers.gunicorn_asgi(
-            m, "bench.variants:a2wsgi_application", "a2wsgi", workers=w
+        "a2wsgi in the ASGI app (8 threads)": servers.gunicorn_asgi(m, app, "a2wsgi", workers=w, **a2wsgi),
+        "a2wsgi + CONN_HEALTH_CHECKS off": servers.gunicorn_asgi(
+            m, app, "a2wsgi-nohc", workers=w, **a2wsgi, **no_checks
         ),
         "gunicorn gthread WSGI (4 threads)": servers.gunicorn_wsgi(
             m, "config.wsgi:application", "gthread", workers=w, threads=4

@@ -124,6 +124,18 @@ def run(ctx: Context) -> None:
         ratio=p99 / echo_p99,
         note=f"{lost_idle} lost" if lost_idle else "",
     )
+    if ctx.refs.get("insert"):
+        commit_ms = 1000 / ctx.refs["insert"]
+        ctx.add(
+            "S4",
+            "idle p50 / one raw INSERT transaction",
+            p50 / commit_ms,
+            "x",
+            reference="1 / raw INSERT rate (ms)",
+            ref_value=commit_ms,
+            ratio=p50 / commit_ms,
+            note="the send path is one transaction of ~10 statements plus the publish",
+        )
     lp99 = loaded.ms(99)
     ctx.add(
         "S4",

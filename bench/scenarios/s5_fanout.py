@@ -148,12 +148,12 @@ def run(ctx: Context) -> None:
     ctx.refs["raw_fanout"] = raw_rate
     ctx.add("ref", "raw ASGI broadcast to 1,000 sockets", raw_rate, "deliveries/s")
     group100, group1000 = ctx.fixture["group100"], ctx.fixture["group1000"]
-    with servers.product(ctx.mode, workers=1) as server:
+    with ctx.new_product(1) as server:
         r = wsclient.run(fanout(ctx, server.ws_url, group100, messages, TARGET_DELIVERIES / 100, storm_budget=budget))
         report(ctx, "", r, 100, raw_rate)
     if quick:
         return  # 1,000 handshakes alone take longer than the quick run's budget
-    with servers.product(ctx.mode, workers=1) as server:
+    with ctx.new_product(1) as server:
         storm = wsclient.run(fanout(ctx, server.ws_url, group1000, messages, 5, storm_budget=budget, measure=False))
         report(ctx, "", storm, 1000, raw_rate)
     # The fan-out itself, with presence kept out of groups over 100 members.
@@ -165,6 +165,14 @@ def run(ctx: Context) -> None:
     with capped as server:
         r = wsclient.run(fanout(ctx, server.ws_url, group1000, messages, TARGET_DELIVERIES / 1000, storm_budget=budget))
         report(ctx, " [presence capped]", r, 1000, raw_rate)
+    if ctx.mode.production:
+        # The channel layer decision: the same run on channels_redis' default layer.
+        core = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_CHANNEL_LAYER": "core"}
+        with servers.gunicorn_asgi(ctx.mode, app, "core-layer", workers=1, **core) as server:
+            r = wsclient.run(
+                fanout(ctx, server.ws_url, group1000, messages, TARGET_DELIVERIES / 1000, storm_budget=budget)
+            )
+            report(ctx, " [presence capped, RedisChannelLayer]", r, 1000, raw_rate)
 
 
 def report(ctx: Context, label: str, r: dict[str, Any], n: int, raw_rate: float) -> None:

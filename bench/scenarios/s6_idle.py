@@ -71,7 +71,7 @@ def run(ctx: Context) -> None:
     urls = [wsclient.socket_url("", ctx.token(users[k % len(users)])) for k in range(n)]
     with servers.raw_asgi(ctx.mode, workers=1) as raw:
         ref = wsclient.run(hold(raw, [raw.ws_url + "/"] * n, raw=True))
-    with servers.product(ctx.mode, workers=1) as server:
+    with ctx.new_product(1) as server:
         ours = wsclient.run(hold(server, [server.ws_url + u for u in urls], raw=False))
     kib = ours["kib_per_socket"]
     ctx.add(

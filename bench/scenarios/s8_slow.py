@@ -104,7 +104,7 @@ async def traffic(ctx: Context, server: servers.Server, group: dict[str, Any], *
 
 def run(ctx: Context) -> None:
     group = ctx.fixture["group100"]
-    with servers.product(ctx.mode, workers=1) as server:
+    with ctx.new_product(1) as server:
         base = wsclient.run(traffic(ctx, server, group, slow=False))
         slow = wsclient.run(traffic(ctx, server, group, slow=True))
     growth = slow["growth_mib"]

@@ -1,0 +1,60 @@
+"""Serializer and JSON-encoder costs, measured inside Django (no server, no network).
+
+    python -m bench.micro        (prints JSON; run by the benchmark in each mode)
+
+A 50-message history page, as the REST API renders it: DRF field serializers
+(chat.api.serializers.MessageOut, the documented output schema) against the lean
+path the product uses (chat.representations.message_row_json over `.values()` rows),
+and the stdlib json encoder DRF's JSONRenderer uses against orjson.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+import orjson  # noqa: E402
+from rest_framework.renderers import JSONRenderer  # noqa: E402
+
+from chat.api.serializers import MessageOut  # noqa: E402
+from chat.models import Message  # noqa: E402
+from chat.representations import MESSAGE_COLUMNS, message_row_json  # noqa: E402
+
+
+def per_call(func: Callable[[], Any], *, seconds: float = 0.5) -> float:
+    func()
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        func()
+        count += 1
+    return (time.perf_counter() - started) / count
+
+
+def main() -> None:
+    ids = list(Message.objects.order_by("-id").values_list("id", flat=True)[:50])
+    instances = list(Message.objects.filter(id__in=ids).select_related("sender"))
+    rows = list(Message.objects.filter(id__in=ids).values(*MESSAGE_COLUMNS))
+    page = [message_row_json(r) for r in rows]
+    renderer = JSONRenderer()
+    out = {
+        "drf_serializer_us": per_call(lambda: MessageOut(instances, many=True).data) * 1e6,
+        "lean_rows_us": per_call(lambda: [message_row_json(r) for r in rows]) * 1e6,
+        "drf_json_renderer_us": per_call(lambda: renderer.render(page)) * 1e6,
+        "stdlib_json_us": per_call(lambda: json.dumps(page)) * 1e6,
+        "orjson_us": per_call(lambda: orjson.dumps(page)) * 1e6,
+        "rows": len(rows),
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
