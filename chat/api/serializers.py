@@ -103,17 +103,21 @@ class StartIn(serializers.Serializer):
 
 class GroupCreateIn(serializers.Serializer):
     participants = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1))
-    title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    title = serializers.CharField(max_length=200, allow_blank=True, allow_null=True, required=False, default="")
 
 
 class ConversationUpdateIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    title = serializers.CharField(
+        max_length=200, allow_blank=True, allow_null=True, required=False, help_text="null leaves it unchanged."
+    )
 
 
 class SendMessageIn(serializers.Serializer):
-    content = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    content = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
     attachment = serializers.FileField(required=False)
-    client_id = serializers.CharField(required=False, max_length=64, help_text="Idempotency key chosen by the client.")
+    client_id = serializers.CharField(
+        required=False, allow_null=True, max_length=64, help_text="Idempotency key chosen by the client."
+    )
 
 
 class EditMessageIn(serializers.Serializer):
