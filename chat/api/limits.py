@@ -10,6 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.openapi import ErrorDocumentingSchema
+
 
 class LimitsOut(serializers.Serializer):
     max_content_length = serializers.IntegerField(help_text="Characters per message.")
@@ -22,6 +24,7 @@ class LimitsOut(serializers.Serializer):
 
 
 class LimitsView(APIView):
+    schema = ErrorDocumentingSchema()
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
