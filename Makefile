@@ -48,8 +48,10 @@ test: install-dev
 test-browser: install-dev
 	$(BIN)/pytest -q -m browser tests/browser
 
+## Fault, load and fuzz runs (live servers, private Redis/PostgreSQL, schemathesis):
+## figures in tests/artifacts/security-figures.json, promises in docs/security.md.
 test-slow: install-dev
-	$(BIN)/pytest -q -m slow
+	$(BIN)/pytest -q -m slow -rxXs
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,6 +42,17 @@ USER_ACTORS = ("owner", "other", "stranger", "removed")
 TOKEN_ACTORS = ("deactivated", "anonymous", "expired", "alg_none", "tampered", "refresh")
 ACTORS = USER_ACTORS + TOKEN_ACTORS
 NONEXISTENT = 987_654_321
+
+
+class LogLines(logging.Handler):
+    """Every log line emitted while installed (on the root logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
 
 
 def canary(label: str) -> str:

@@ -30,7 +30,7 @@ from accounts.tokens import token_pair_for_user
 from chat.models import Message
 from tests.conftest import PASSWORD, Api
 from tests.figures import record
-from tests.security_world import ACTORS, USER_ACTORS, World, build_world
+from tests.security_world import ACTORS, USER_ACTORS, LogLines, World, build_world
 
 C, M = "/api/chat/conversations/", "/api/chat/messages/"
 CONVERSATION_OBJECTS = ("G", "D", "F", "X", "missing")
@@ -203,15 +203,6 @@ def cells() -> list[tuple[Op, str, str]]:
         objects = {"none": ("-",), "conversation": CONVERSATION_OBJECTS, "message": MESSAGE_OBJECTS}[op.kind]
         result += [(op, actor, obj) for actor in ACTORS for obj in objects]
     return result
-
-
-class LogLines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
 
 
 @pytest.fixture

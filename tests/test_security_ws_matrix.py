@@ -19,6 +19,8 @@ messages carry canaries as well, so live delivery to a non-member would show.
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 from typing import Any
 
 import pytest
@@ -29,7 +31,7 @@ from chat.models import Membership, Message
 from chat.services.conversations import conversation_start_direct
 from chat.services.messages import message_send
 from tests.figures import record
-from tests.security_world import ACTORS, TOKEN_ACTORS, USER_ACTORS, World, build_world, canary
+from tests.security_world import ACTORS, TOKEN_ACTORS, USER_ACTORS, LogLines, World, build_world, canary
 from tests.ws import Socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -163,6 +165,9 @@ async def test_websocket_authorization_matrix(make_user, settings) -> None:
     settings.CHAT_WS_AUTH_TIMEOUT_SECONDS = 0.3  # the anonymous handshake closes at the auth deadline
     w: World = await db(build_world)(make_user)
     scene: Scene = await db(Scene)(w)
+    Socket.for_user(None)  # imports the ASGI app, which configures logging, before the handler is added
+    logs = LogLines()
+    logging.getLogger().addHandler(logs)
     deviations: list[str] = []
     frames_of: dict[str, list[dict[str, Any]]] = {actor: [] for actor in ACTORS}
     cells = 0
@@ -259,9 +264,8 @@ async def test_websocket_authorization_matrix(make_user, settings) -> None:
         frames_of[actor] += await sock.drain(0.1)
         await sock.close()
 
-    import json
-
-    leaks = []
+    logging.getLogger().removeHandler(logs)
+    leaks = [f"log line: {c[:30]}" for line in logs.lines for c in w.canaries if c in line]
     frame_count = 0
     for actor, frames in frames_of.items():
         frame_count += len(frames)
@@ -274,6 +278,7 @@ async def test_websocket_authorization_matrix(make_user, settings) -> None:
         deviations=len(deviations),
         canary_leaks=len(leaks),
         frames_scanned=frame_count,
+        log_lines_scanned=len(logs.lines),
         canaries=len(w.canaries),
         canary_sightings_by_members=sightings,
     )
