@@ -41,6 +41,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_REQUEST = 4400
+CLOSE_TOO_SLOW = 4408
 CLOSE_TOO_MANY = 4429
 
 ALIASES = {"read": "message.read", "edit": "message.edit", "delete": "message.delete", "send": "message.send"}
@@ -348,7 +349,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self._send_error(None, "binary_not_supported", "Send JSON text frames.")
             return
-        if len(text_data) > settings.CHAT_WS_MAX_FRAME_BYTES:
+        limit = settings.CHAT_WS_MAX_FRAME_BYTES
+        if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
             await self._send_error(
                 None, "frame_too_large", f"Frames are limited to {settings.CHAT_WS_MAX_FRAME_BYTES} bytes."
             )
@@ -467,19 +469,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._send_json({"type": "ack", "ref": ref, "message": message})
 
     async def _typing(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
-        """Ephemeral: not stored, not acknowledged unless a `ref` is given. Repeats
-        faster than one per CHAT_TYPING_INTERVAL_SECONDS per conversation are coalesced."""
+        """Ephemeral: not stored, not acknowledged unless a `ref` is given. A start is
+        forwarded at most once per CHAT_TYPING_INTERVAL_SECONDS per conversation, a stop
+        only after a forwarded start; everything else is coalesced (dropped quietly)."""
         assert self.grant is not None
         is_typing = frame.get("is_typing", True)
         if not isinstance(is_typing, bool):
             raise AppError("'is_typing' must be true or false.", code="invalid_field")
         now = time.monotonic()
-        last_at, last_state = self.typing_sent.get(cid, (0.0, False))
-        if is_typing == last_state and now - last_at < settings.CHAT_TYPING_INTERVAL_SECONDS:
+        last_start, typing_shown = self.typing_sent.get(cid, (-1e9, False))
+        forward = now - last_start >= settings.CHAT_TYPING_INTERVAL_SECONDS if is_typing else typing_shown
+        if not forward:
             if ref is not None:
                 await self._send_json({"type": "ack", "ref": ref, "forwarded": False})
             return
-        self.typing_sent[cid] = (now, is_typing)
+        self.typing_sent[cid] = (now if is_typing else last_start, is_typing)
         user = self.grant.user
         events.publish_to_conversation(
             cid, events.typing(conversation_id=cid, user_id=user.pk, username=user.username, is_typing=is_typing)
@@ -496,6 +500,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- Channel-layer messages (published by chat.events) ---------------------------------------
 
     async def chat_event(self, message: dict[str, Any]) -> None:
+        if self._backlog() > settings.CHAT_WS_MAX_BACKLOG:
+            logger.info("closing a socket %d frames behind", self._backlog())
+            await self._give_up_on_slow_client()
         meta = message["meta"]
         cid = meta["conversation"]
         kind = meta["type"]
@@ -636,13 +643,34 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._send_text(json.dumps(frame, separators=(",", ":")))
 
     async def _send_text(self, text: str) -> None:
+        """Send, or give up on a client that does not read: frames for it would pile up in
+        the channel layer's queue while we wait. It reconnects and catches up by `seq`."""
         if self.closing:
             return
         try:
-            await self.send(text_data=text)
+            await asyncio.wait_for(self.send(text_data=text), timeout=settings.CHAT_WS_SEND_TIMEOUT_SECONDS)
         except OSError:  # the client is gone (uvicorn's ClientDisconnected)
             self.closing = True
             raise StopConsumer() from None
+        except TimeoutError:
+            logger.info("closing a socket that stopped reading")
+            await self._give_up_on_slow_client()
+
+    def _backlog(self) -> int:
+        """Frames waiting in the channel layer for this socket (0 if the layer hides it)."""
+        layer = self.channel_layer
+        try:
+            per_loop = layer._get_layer() if hasattr(layer, "_get_layer") else layer  # type: ignore[union-attr]
+            queue = per_loop.channels.get(self.channel_name)
+            return int(queue.qsize()) if queue is not None else 0
+        except Exception:  # noqa: BLE001 - internals of a layer we do not know
+            return 0
+
+    async def _give_up_on_slow_client(self) -> None:
+        self.closing = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.base_send({"type": "websocket.close", "code": CLOSE_TOO_SLOW}), timeout=1)
+        raise StopConsumer()
 
     async def _send_error(self, ref: Any, code: str, detail: str) -> None:
         await self._send_json({"type": "error", "ref": ref, "code": code, "detail": detail})

@@ -257,6 +257,10 @@ CHAT_WS_HEARTBEAT_SECONDS = env.float("CHAT_WS_HEARTBEAT_SECONDS", default=30.0)
 CHAT_WS_RESYNC_SECONDS = env.float("CHAT_WS_RESYNC_SECONDS", default=60.0)
 # A socket opened while the channel layer is unreachable polls the database this often.
 CHAT_WS_DEGRADED_POLL_SECONDS = env.float("CHAT_WS_DEGRADED_POLL_SECONDS", default=2.0)
+# A client that does not read is closed (4408) rather than queued for without bound:
+# after this long blocked in one send, or this many frames waiting for it.
+CHAT_WS_SEND_TIMEOUT_SECONDS = env.float("CHAT_WS_SEND_TIMEOUT_SECONDS", default=10.0)
+CHAT_WS_MAX_BACKLOG = env.int("CHAT_WS_MAX_BACKLOG", default=1000)
 # A publish waits at most this long for the channel layer, and never delays a write.
 CHAT_PUBLISH_TIMEOUT = env.float("CHAT_PUBLISH_TIMEOUT", default=0.5)
 

@@ -151,15 +151,6 @@ async def test_typing_is_coalesced_to_one_event_per_interval(make_user: Any) -> 
     await reader.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (chat/consumers.py _typing): the coalescing only drops a repeat of the same state, so a "
-        "client alternating is_typing true/false has every frame forwarded to every member: 30 frames "
-        "in a second give 30 typing events instead of SPEC 4's one per user per conversation per 2 s "
-        "(the per-socket command budget, 60/s, is the only bound)"
-    ),
-)
 @pytest.mark.django_db(transaction=True)
 async def test_toggling_typing_is_rate_limited_too(make_user: Any) -> None:
     alice, bob = await db(make_user)("alice"), await db(make_user)("bob")
@@ -268,14 +259,6 @@ async def test_frame_size(make_user: Any) -> None:
     record("limit_frame_size", limit_bytes=limit, at_limit="pong", one_over=over["code"], socket_kept=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (chat/consumers.py receive): the frame limit counts characters, not bytes, so a frame "
-        "of 40,000 three-byte characters (120 KiB) passes the documented 64 KiB limit "
-        "(CHAT_WS_MAX_FRAME_BYTES); fix: len(text_data.encode()) or compare the UTF-8 length"
-    ),
-)
 @pytest.mark.django_db(transaction=True)
 async def test_frame_size_counts_bytes_not_characters(make_user: Any) -> None:
     alice, bob = await db(make_user)("alice"), await db(make_user)("bob")

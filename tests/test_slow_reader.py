@@ -4,8 +4,9 @@ A real server on a private Redis (the production channel layer). Bob opens a soc
 and then never reads: his TCP receive window fills and stays full. Alice sends
 thousands of 8 KB messages into their conversation. The server's resident memory is
 sampled before and after each batch; with a bound, memory levels off once the
-socket's buffers are full, while a server that queues every frame for the stalled
-socket grows by about the volume sent (which Parley does today: see the xfail).
+socket's buffers are full and the server closes the stalled socket (4408, after
+CHAT_WS_SEND_TIMEOUT_SECONDS blocked in a send or CHAT_WS_MAX_BACKLOG frames behind),
+while a server that queued every frame for it would grow by about the volume sent.
 Figure: MB published to the stalled socket, server memory growth in MB per batch.
 """
 
@@ -65,17 +66,6 @@ def send_batch(sender: Any, cid: int, count: int, start: int) -> None:
         sender.frames.clear()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (chat/consumers.py): a socket whose client stops reading blocks its consumer in send(), "
-        "and channels-redis' pub/sub layer keeps queueing every frame for it in an unbounded "
-        "asyncio.Queue: server memory grows by about the volume published to that socket (8 MB per "
-        "8.4 MB batch here) until the protocol ping times out (40 s). Fix: a bounded per-socket "
-        "backlog in the consumer (past it drop live frames and rely on seq catch-up, or close "
-        "the socket with a code the client acts on)"
-    ),
-)
 def test_a_stalled_socket_does_not_grow_server_memory_without_bound(
     live_stack: LiveStack,  # noqa: F811
     redis_server_binary: str,  # noqa: F811
