@@ -333,14 +333,16 @@ export function applyFrame(frame) {
       break;
     case "typing":
       if (conv && (!store.me || frame.user !== store.me.id)) {
-        if (frame.is_typing) conv.typing.set(frame.user, { username: frame.username, until: Date.now() + TYPING_TTL_MS });
-        // Only an open socket can type. The server sends no presence snapshot for the
-        // members of a conversation created after connecting, so learn it here.
-        if (frame.is_typing && store.presence.get(frame.user) !== true) {
-          store.presence.set(frame.user, true);
-          touch("presence");
+        if (frame.is_typing) {
+          conv.typing.set(frame.user, { username: frame.username, until: Date.now() + TYPING_TTL_MS });
+          // Only an open socket can type: the typist is online.
+          if (store.presence.get(frame.user) !== true) {
+            store.presence.set(frame.user, true);
+            touch("presence");
+          }
+        } else {
+          conv.typing.delete(frame.user);
         }
-        else conv.typing.delete(frame.user);
         touch(`typing:${conv.id}`);
       }
       break;
