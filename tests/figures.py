@@ -19,7 +19,10 @@ FIGURES = ARTIFACTS / "security-figures.json"
 
 
 def record(key: str, **values: Any) -> dict[str, Any]:
-    """Store `values` under `key` (with the time of the run) and print them."""
+    """Store `values` under `key@<database vendor>` (with the time of the run) and print them."""
+    from django.db import connection
+
+    key = f"{key}@{connection.vendor}"
     ARTIFACTS.mkdir(exist_ok=True)
     entry = {**values, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     with (ARTIFACTS / ".figures.lock").open("w") as lock:
