@@ -658,9 +658,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _backlog(self) -> int:
         """Frames waiting in the channel layer for this socket (0 if the layer hides it)."""
-        layer = self.channel_layer
+        layer: Any = self.channel_layer
+        if layer is None:
+            return 0
         try:
-            per_loop = layer._get_layer() if hasattr(layer, "_get_layer") else layer  # type: ignore[union-attr]
+            per_loop = layer._get_layer() if hasattr(layer, "_get_layer") else layer
             queue = per_loop.channels.get(self.channel_name)
             return int(queue.qsize()) if queue is not None else 0
         except Exception:  # noqa: BLE001 - internals of a layer we do not know

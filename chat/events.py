@@ -19,9 +19,11 @@ blocks the caller, and is only ever called after the transaction has committed.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -222,7 +224,15 @@ class Doorbell:
             if self._own_loop is None or self._own_loop.is_closed():
                 self._own_loop = asyncio.new_event_loop()
                 threading.Thread(target=self._own_loop.run_forever, name="parley-doorbell", daemon=True).start()
+                atexit.register(self.drain)
             return self._own_loop
+
+    def drain(self) -> None:
+        """Wait (briefly) for pending sends: a short-lived process, such as a management
+        command deactivating a user, must not exit before its doorbells ring."""
+        deadline = time.monotonic() + 2 * settings.CHAT_PUBLISH_TIMEOUT
+        while self._pending > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _start(self, group: str, message: dict[str, Any]) -> None:
         asyncio.get_running_loop().create_task(self._send(group, message))

@@ -136,10 +136,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test process, so that two test runs never share one.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test-parley-{os.getpid()}.sqlite3")}
 else:
-    _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    _db["CONN_HEALTH_CHECKS"] = True
+    # A connection pool per process, not persistent per-thread connections: under ASGI
+    # each request runs in a thread of its own, and CONN_MAX_AGE left one open
+    # connection behind per thread until PostgreSQL ran out (tests/test_durability_slow).
+    _db["CONN_MAX_AGE"] = 0
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("connect_timeout", 5)
+    _db["OPTIONS"]["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -86,6 +86,17 @@ def _keep_test_connections_open() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """In-process tests run without the PostgreSQL pool. The tests keep Django from
+    closing connections at request end (above), and every thread of an async test
+    holds its own connection, so a pool of 20 would run dry; the pool's bound is
+    checked on a real server (tests/test_durability_slow.py)."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _end_stray_database_sessions(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
     """Threads of async tests (database_sync_to_async) keep their own connections open;

@@ -281,16 +281,6 @@ def test_revocations_on_one_process_close_sockets_on_the_other_within_a_second(
     assert max(results.values()) < 1.0, results
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (chat/events.py Doorbell): a write in a short-lived process (`manage.py shell -c`, a "
-        "management command, a cron script) rings its doorbells on a daemon thread that dies with the "
-        "process, so the publish after commit is lost: a user deactivated that way keeps their open "
-        "sockets (until the access token expires). Fix: flush pending doorbells at exit (atexit, "
-        "bounded by CHAT_PUBLISH_TIMEOUT), or publish synchronously outside an event loop"
-    ),
-)
 def test_a_deactivation_from_a_short_lived_process_still_closes_the_sockets(
     live_stack: LiveStack,  # noqa: F811
     shared_redis_url: str,  # noqa: F811
@@ -305,18 +295,6 @@ def test_a_deactivation_from_a_short_lived_process_still_closes_the_sockets(
     assert sock.closed_with(timeout=3) == 4401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (config/settings.py): under ASGI every concurrent request runs in a thread of its own, and "
-        "with persistent connections (CONN_MAX_AGE=60) each such thread leaves its PostgreSQL "
-        "connection open: 480 sends from 8 clients leave about 44 connections, 2,000 sends from 16 "
-        "reach max_connections (100) and the API answers 503 'too many clients'. Verified fix: "
-        "CONN_MAX_AGE=0 with psycopg's pool (OPTIONS['pool'] = {'min_size': 2, 'max_size': 20}, "
-        "psycopg-pool in requirements.txt): 8 connections, 0 errors (Django's docs: no persistent "
-        "connections under ASGI)"
-    ),
-)
 def test_database_connections_stay_bounded_under_load(
     live_stack: LiveStack,  # noqa: F811
     make_user: Any,
