@@ -12,6 +12,7 @@ Targets: >= 10,000 sockets per worker at <= 40 KiB each; >= 300 authenticated co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from bench import servers, wsclient
@@ -21,7 +22,26 @@ PER_USER = 10
 IN_FLIGHT = 64
 
 
-async def hold(server: servers.Server, urls: list[str], *, raw: bool) -> dict[str, float]:
+async def open_within(urls: list[str], *, budget: float) -> list[wsclient.Sock]:
+    """Open sockets until all are open or `budget` seconds have passed (upkeep of the
+    open ones can starve new handshakes: then the count falls short, and says so)."""
+    deadline = time.perf_counter() + budget
+    gate = asyncio.Semaphore(IN_FLIGHT)
+    opened: list[wsclient.Sock] = []
+
+    async def one(url: str) -> None:
+        async with gate:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            with contextlib.suppress(Exception):
+                opened.append(await asyncio.wait_for(wsclient.open_socket(url, timeout=60), left + 30))
+
+    await asyncio.gather(*(one(u) for u in urls))
+    return opened
+
+
+async def hold(server: servers.Server, urls: list[str], *, raw: bool, budget: float = 600) -> dict[str, float]:
     warm = (
         [await wsclient.websockets.connect(u, ping_interval=None, compression=None) for u in urls[:100]]
         if raw
@@ -43,7 +63,7 @@ async def hold(server: servers.Server, urls: list[str], *, raw: bool) -> dict[st
 
         socks: list[object] = list(await asyncio.gather(*(one(u) for u in urls)))
     else:
-        socks, _ = await wsclient.open_many(urls, concurrency=IN_FLIGHT)
+        socks = await open_within(urls, budget=budget)
     connect_s = time.perf_counter() - started
     if not raw:
         await wsclient.drain(socks, quiet=0.5, limit=60)  # presence frames of the new arrivals
@@ -54,9 +74,10 @@ async def hold(server: servers.Server, urls: list[str], *, raw: bool) -> dict[st
         await asyncio.gather(*(s.close() for s in socks), return_exceptions=True)  # type: ignore[attr-defined]
     else:
         await wsclient.close_all(socks)  # type: ignore[arg-type]
+    n = max(1, len(socks))
     return {
-        "connects_per_s": len(urls) / connect_s,
-        "kib_per_socket": (after - before) / len(urls) / 1024,
+        "connects_per_s": n / connect_s,
+        "kib_per_socket": (after - before) / n / 1024,
         "open": open_now,
         "rss_mib": after / 2**20,
     }
@@ -72,7 +93,8 @@ def run(ctx: Context) -> None:
     with servers.raw_asgi(ctx.mode, workers=1) as raw:
         ref = wsclient.run(hold(raw, [raw.ws_url + "/"] * n, raw=True))
     with ctx.new_product(1) as server:
-        ours = wsclient.run(hold(server, [server.ws_url + u for u in urls], raw=False))
+        budget = 60.0 if ctx.profile.name == "quick" else 240.0
+        ours = wsclient.run(hold(server, [server.ws_url + u for u in urls], raw=False, budget=budget))
     kib = ours["kib_per_socket"]
     ctx.add(
         "S6",
@@ -84,7 +106,7 @@ def run(ctx: Context) -> None:
         reference="raw ASGI socket",
         ref_value=ref["kib_per_socket"],
         ratio=kib / ref["kib_per_socket"] if ref["kib_per_socket"] > 0 else None,
-        note=f"{ours['open']:,}/{n:,} open; worker RSS {ours['rss_mib']:.0f} MiB",
+        note=f"{ours['open']:,}/{n:,} open within the time limit; worker RSS {ours['rss_mib']:.0f} MiB",
     )
     rate = ours["connects_per_s"]
     ctx.add(
