@@ -37,7 +37,6 @@ RECOMMENDED = {
     "BENCH_HTTP": "a2wsgi",
     "BENCH_WS_THREADS": "parallel",
     "BENCH_PRESENCE_CAP": "100",
-    "BENCH_NO_HEALTH_CHECKS": "1",
     "BENCH_CONN_MAX_AGE": "600",
 }
 

@@ -109,14 +109,15 @@ def variants(ctx: Context, product_rate: float, bare_rate: float, seconds: float
     """The ways production could serve REST, same load, ratio to the product as it is."""
     m, w = ctx.mode, ctx.workers
     a2wsgi = {"BENCH_HTTP": "a2wsgi"}
-    no_checks = {"DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_NO_HEALTH_CHECKS": "1"}
+    persistent = {"DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_PERSISTENT": "60"}
     app = "bench.variants:application"
     candidates = {
-        "ASGI, DB_CONN_MAX_AGE=0": servers.product(m, workers=w, DB_CONN_MAX_AGE="0"),
-        "ASGI + psycopg pool (8)": servers.product(m, workers=w, settings="bench.settings", BENCH_DB_POOL="8"),
+        "ASGI, persistent connections (no pool)": servers.product(
+            m, workers=w, settings="bench.settings", BENCH_PERSISTENT="60"
+        ),
         "a2wsgi in the ASGI app (8 threads)": servers.gunicorn_asgi(m, app, "a2wsgi", workers=w, **a2wsgi),
-        "a2wsgi + CONN_HEALTH_CHECKS off": servers.gunicorn_asgi(
-            m, app, "a2wsgi-nohc", workers=w, **a2wsgi, **no_checks
+        "a2wsgi, persistent connections (no pool)": servers.gunicorn_asgi(
+            m, app, "a2wsgi-persistent", workers=w, **a2wsgi, **persistent
         ),
         "gunicorn gthread WSGI (4 threads)": servers.gunicorn_wsgi(
             m, "config.wsgi:application", "gthread", workers=w, threads=4
