@@ -110,7 +110,11 @@ async def _read_chunks(handle: IO[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def attachment_response(*, path: str, name: str, content_type: str) -> FileResponse:
+def attachment_response(*, path: str, name: str, content_type: str, asynchronous: bool) -> FileResponse:
+    """The file as a download. `asynchronous` when Django's ASGI handler serves the
+    request: it would read a synchronous iterator whole into memory before sending a
+    byte. Under the WSGI handler (production, config/asgi.py) FileResponse's own
+    iterator streams it."""
     try:
         handle = attachment_storage.open(path, "rb")
     except FileNotFoundError:  # removed from disk behind the database's back
@@ -123,8 +127,9 @@ def attachment_response(*, path: str, name: str, content_type: str) -> FileRespo
         filename=name,
         content_type=content_type,
     )
-    # FileResponse has set Content-Length and closes the file; stream it asynchronously.
-    response.streaming_content = _read_chunks(handle)
+    if asynchronous:
+        # FileResponse has set Content-Length and closes the file; stream it asynchronously.
+        response.streaming_content = _read_chunks(handle)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cross-Origin-Resource-Policy"] = "same-origin"

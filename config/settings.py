@@ -96,6 +96,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Threads per worker process serving REST (config/asgi.py); keep under DB_POOL_MAX_SIZE.
+HTTP_THREADS = env.int("HTTP_THREADS", default=8)
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

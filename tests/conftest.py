@@ -1,6 +1,6 @@
 """Shared test wiring: users with real JWTs, and an HTTP client on the real ASGI app.
 
-`api(user)` sends requests through `config.asgi.application` (the body limit, the
+`api(user)` sends requests through the product's ASGI router (the body limit, the
 protocol router, Django's ASGI handler, DRF) with a real access token, so a test sees
 exactly what a client on the wire sees.
 """
@@ -24,14 +24,34 @@ PASSWORD = "correct-horse-battery-staple"
 _names = itertools.count(1)
 
 
+_application: Any = None
+
+
+def in_process_application() -> Any:
+    """The product's ASGI router with Django's own ASGI handler for HTTP.
+
+    Production serves REST through Django's WSGI handler on a2wsgi's threads
+    (config/asgi.py); those threads have their own database connections and cannot
+    see a test's open transaction, so in-process tests run the same views through
+    Django's ASGI handler, which runs them on the test's thread. The production path
+    is what the live-server tests (tests/livestack.py, tests/browser) exercise.
+    """
+    global _application
+    if _application is None:
+        from django.core.asgi import get_asgi_application
+
+        from config.routing import build_application
+
+        _application = build_application(get_asgi_application())
+    return _application
+
+
 class Api:
     """A synchronous HTTP client for the ASGI application."""
 
     def __init__(self, token: str | None = None) -> None:
-        from config.asgi import application
-
         self.token = token
-        self._transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
+        self._transport = httpx.ASGITransport(app=in_process_application(), client=("127.0.0.1", 40000))
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", None) or {})

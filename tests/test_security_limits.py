@@ -34,7 +34,9 @@ db = database_sync_to_async
 
 def from_ip(ip: str) -> Any:
     """A POST through the ASGI app from another client address."""
-    from config.asgi import application
+    from tests.conftest import in_process_application
+
+    application = in_process_application()
 
     async def post(path: str, json: dict[str, Any]) -> httpx.Response:
         transport = httpx.ASGITransport(app=application, client=(ip, 40000))

@@ -37,7 +37,9 @@ class Rest:
     """HTTP through the ASGI app with a user's real token (async, for async tests)."""
 
     def __init__(self, token: str) -> None:
-        from config.asgi import application
+        from tests.conftest import in_process_application
+
+        application = in_process_application()
 
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=application, client=("127.0.0.1", 40000)),

@@ -25,9 +25,9 @@ class Socket:
     """A WebsocketCommunicator speaking Parley frames."""
 
     def __init__(self, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-        from config.asgi import application
+        from tests.conftest import in_process_application
 
-        self.communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        self.communicator = WebsocketCommunicator(in_process_application(), path, headers=headers or [])
         self.close_code: int | None = None
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.handlers.asgi import ASGIRequest
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -100,5 +101,8 @@ class MessageViewSet(viewsets.ViewSet):
         if not message.attachment:
             raise NotFound("This message has no attachment.")
         return attachment_response(  # type: ignore[return-value]
-            path=message.attachment.name or "", name=message.attachment_name, content_type=message.attachment_type
+            path=message.attachment.name or "",
+            name=message.attachment_name,
+            content_type=message.attachment_type,
+            asynchronous=isinstance(request._request, ASGIRequest),
         )
