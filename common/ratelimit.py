@@ -32,9 +32,13 @@ def rate_limit_hit(*, scope: str, key: str | int) -> None:
     bucket = int(now // window)
     cache_key = f"rl:{scope}:{key}:{bucket}"
     try:
-        count = 1 if cache.add(cache_key, 1, timeout=window + 1) else cache.incr(cache_key)
-    except ValueError:
-        # The key expired between add() and incr(): this request opens a new window.
+        # One round trip in the common case (the window's key exists); the first
+        # request of a window creates it, and a race on creation falls back to incr.
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:
+            count = 1 if cache.add(cache_key, 1, timeout=window + 1) else cache.incr(cache_key)
+    except ValueError:  # expired between add() and incr(): the window is new
         count = 1
         cache.set(cache_key, 1, timeout=window + 1)
     except Exception:  # noqa: BLE001 - a cache outage must not block chat

@@ -124,6 +124,9 @@ DATABASES = {
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Keep connections: each new one runs the pragmas below and checkpoints the WAL when
+    # closed (bench: WebSocket send -> ack 21.6 -> 3.3 ms with 600 s).
+    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
     _db["OPTIONS"] = {
         # Writers take the lock at BEGIN, so two writers queue instead of deadlocking
         # on a read-to-write upgrade; WAL lets readers run beside the writer.

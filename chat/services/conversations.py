@@ -13,7 +13,7 @@ from chat.models import Conversation, Event, Membership, Message
 from chat.services.members import member_remove
 from chat.services.sequencing import conversation_write
 from chat.services.validation import clean_id, clean_id_list, clean_title
-from common.errors import InvalidInput, NotParticipant
+from common.errors import InvalidInput
 
 
 def _active_users(ids: list[int], *, field: str) -> list[User]:
@@ -95,10 +95,8 @@ def conversation_rename(*, user: User, conversation_id: int, title: object) -> C
     """Change a group's title (any member may); publishes `conversation.renamed`."""
     clean = clean_title(title)
     access.membership_get(user=user, conversation_id=conversation_id)
-    with conversation_write(conversation_id) as write:
+    with conversation_write(conversation_id, member=user) as write:
         conversation = write.conversation
-        if not Membership.objects.filter(conversation=conversation, user=user).exists():
-            raise NotParticipant()
         if clean != conversation.title:
             if conversation.kind == Conversation.Kind.DIRECT:
                 raise InvalidInput("Direct conversations have no title.", field="title", code="direct_title")

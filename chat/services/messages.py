@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -14,7 +13,7 @@ from chat.attachments import StoredAttachment, attachment_discard, attachment_st
 from chat.models import Event, Membership, Message
 from chat.services.sequencing import ConversationWrite, conversation_write
 from chat.services.validation import clean_client_id, clean_content
-from common.errors import NotFound, NotParticipant
+from common.errors import NotFound
 from common.ratelimit import rate_limit_hit
 
 
@@ -53,9 +52,7 @@ def message_send(
 def _message_insert(
     *, sender: User, conversation_id: int, content: str, stored: StoredAttachment | None, client_id: str | None
 ) -> tuple[Message, bool]:
-    with conversation_write(conversation_id) as write:
-        if not Membership.objects.filter(conversation_id=conversation_id, user=sender).exists():
-            raise NotParticipant()
+    with conversation_write(conversation_id, member=sender) as write:
         if client_id is not None:
             earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
             if earlier is not None:
@@ -74,14 +71,9 @@ def _message_insert(
             message.attachment_name = stored.name
             message.attachment_size = stored.size
             message.attachment_type = stored.content_type
-        try:
-            with transaction.atomic():
-                message.save(force_insert=True)
-        except IntegrityError:
-            earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
-            if earlier is None:
-                raise
-            return earlier, False
+        # No savepoint: under the lock the client_id check above cannot race; the
+        # unique constraint stays as the backstop (an escape would be a 409).
+        message.save(force_insert=True)
         write.append(Event.Type.MESSAGE_CREATED, message=message, actor_id=sender.pk)
         write.touch(updated_at=now, last_message_id=message.pk)
         # One statement: everyone else gains an unread message; the conversation
@@ -117,7 +109,7 @@ def _message_relock(write: ConversationWrite, *, message_id: int) -> Message:
 def message_edit(*, user: User, message_id: int, content: object) -> Message:
     """Replace the content of the caller's own message; publishes `message.updated`."""
     checked = access.message_get_for_sender(user=user, message_id=message_id)
-    with conversation_write(checked.conversation_id) as write:
+    with conversation_write(checked.conversation_id, member=user) as write:
         message = _message_relock(write, message_id=message_id)
         text = clean_content(content, allow_empty=bool(message.attachment))
         if text == message.content:
@@ -133,7 +125,7 @@ def message_delete(*, user: User, message_id: int) -> Message:
     """Soft-delete the caller's own message: its content and file are erased for
     everyone, it leaves every listing, and `message.deleted` is published."""
     checked = access.message_get_for_sender(user=user, message_id=message_id)
-    with conversation_write(checked.conversation_id) as write:
+    with conversation_write(checked.conversation_id, member=user) as write:
         message = _message_relock(write, message_id=message_id)
         file_path = message.attachment.name
         message.is_deleted = True

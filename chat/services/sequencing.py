@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
+from accounts.models import User
 from chat import events
-from chat.models import Conversation, Event, Message
+from chat.models import Conversation, Event, Membership, Message
 from chat.representations import message_json
-from common.errors import NotFound
+from common.errors import NotFound, NotParticipant
 
 logger = logging.getLogger(__name__)
 
@@ -97,17 +99,25 @@ class ConversationWrite:
 
 
 @contextmanager
-def conversation_write(conversation_id: int) -> Iterator[ConversationWrite]:
+def conversation_write(conversation_id: int, *, member: User | None = None) -> Iterator[ConversationWrite]:
     """Lock the conversation row for the whole transaction.
 
     On PostgreSQL this is SELECT ... FOR UPDATE, so concurrent writers of one
     conversation queue and `seq` stays gapless; SQLite's IMMEDIATE transactions
-    already admit one writer at a time.
+    already admit one writer at a time. With `member`, the same statement checks that
+    the user is (still) a member: checked under the lock, a removal cannot slip in.
     """
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        rows = Conversation.objects.select_for_update().filter(pk=conversation_id)
+        if member is not None:
+            rows = rows.annotate(
+                caller_is_member=Exists(Membership.objects.filter(conversation_id=OuterRef("pk"), user=member))
+            )
+        conversation = rows.first()
         if conversation is None:
             raise NotFound("Conversation not found.")
+        if member is not None and not conversation.caller_is_member:  # type: ignore[attr-defined]
+            raise NotParticipant()
         write = ConversationWrite(conversation)
         yield write
         write._flush()
