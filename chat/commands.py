@@ -10,15 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Count, OuterRef, Subquery
+
 from accounts.models import User
 from accounts.tokens import Authenticated, authenticate_access_token, session_still_valid
-from chat import access, events, selectors
+from chat import access, events, presence, selectors
 from chat.models import Conversation, Membership, Message
 from chat.representations import message_json
 from chat.services import messages as message_services
 from chat.services import reads as read_services
 from chat.services.validation import clean_id
-from common.errors import NotFound
+from common.errors import AppError, NotFound
 
 CATCH_UP_PAGE = 500
 
@@ -30,17 +33,54 @@ class SocketGrant:
     expires_at: int
     password_fingerprint: str | None
     subscribe: list[int]  # conversation groups this socket listens to
-    member_of: list[int]  # every conversation of the user (presence goes to all)
+    member_of: list[int]  # every conversation of the user
+    presence_in: list[int]  # the small ones, where presence is announced (CHAT_PRESENCE_MAX_MEMBERS)
 
 
-def socket_authenticate(*, token: str, conversation_id: int | None) -> SocketGrant:
-    """Check the token and, for a conversation socket, membership (4401/4403/4404)."""
+class TooManySockets(AppError):
+    status = 429
+    code = "too_many_sockets"
+    default_detail = "Too many open sockets for this user."
+
+
+def socket_open(*, token: str, conversation_id: int | None) -> SocketGrant:
+    """Everything a handshake needs before subscribing, in one thread hop: check the
+    token and, for a conversation socket, membership (4401/4403/4404); count the socket
+    against the user's limit (4429)."""
     auth = authenticate_access_token(token)
     if conversation_id is not None:
         access.membership_get(user=auth.user, conversation_id=conversation_id)
-    member_of = list(Membership.objects.filter(user=auth.user).values_list("conversation_id", flat=True))
+    rows = list(
+        Membership.objects.filter(user=auth.user)
+        .annotate(size=Subquery(_member_count))
+        .values_list("conversation_id", "size")
+    )
+    member_of = [cid for cid, _ in rows]
+    presence_in = [cid for cid, size in rows if (size or 0) <= settings.CHAT_PRESENCE_MAX_MEMBERS]
     subscribe = [conversation_id] if conversation_id is not None else member_of
-    return SocketGrant(auth.user, auth.session_id, auth.expires_at, auth.password_fingerprint, subscribe, member_of)
+    if presence.socket_opened(auth.user.pk) > settings.CHAT_WS_MAX_SOCKETS_PER_USER:
+        presence.socket_closed(auth.user.pk)
+        raise TooManySockets()
+    return SocketGrant(
+        auth.user, auth.session_id, auth.expires_at, auth.password_fingerprint, subscribe, member_of, presence_in
+    )
+
+
+_member_count = (
+    Membership.objects.filter(conversation_id=OuterRef("conversation_id"))
+    .order_by()
+    .values("conversation_id")
+    .annotate(n=Count("id"))
+    .values("n")
+)
+
+
+def socket_close(*, user_id: int) -> bool:
+    """Give the socket's count back; True when it was the user's last socket."""
+    if presence.socket_closed(user_id) == 0:
+        presence.release_announcement(user_id)
+        return True
+    return False
 
 
 def socket_reauthenticate(*, token: str, user_id: int) -> Authenticated:
@@ -57,6 +97,8 @@ class CatchUp:
     frames: list[events.Frame] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # conversations the user is no longer in
     joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
+    announce: bool = False  # this socket tells co-members the user is online
+    online: list[int] = field(default_factory=list)  # co-members online now
 
 
 def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.Frame]:
@@ -75,7 +117,12 @@ def _frames_after(*, user_id: int, conversation_id: int, after: int, still_membe
 
 
 def socket_catch_up(
-    *, user_id: int, conversation_ids: list[int], since: dict[int, int], all_conversations: bool
+    *,
+    user_id: int,
+    conversation_ids: list[int],
+    since: dict[int, int],
+    all_conversations: bool,
+    presence_in: list[int],
 ) -> CatchUp:
     """Cursors for every subscribed conversation, and the frames a reconnecting client
     missed: everything after its `since`, in order. Read after subscribing, so that
@@ -98,6 +145,9 @@ def socket_catch_up(
         # The cursor starts at `since`; delivering the frames moves it forward.
         result.frames.extend(_frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True))
         result.cursors[cid] = start
+    result.announce = presence.claim_announcement(user_id)
+    watched = sorted(set(presence_in) & set(conversation_ids))
+    result.online = sorted(presence.online_users(co_members(user_id=user_id, conversation_ids=watched)))
     return result
 
 

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -33,6 +32,7 @@ from django.conf import settings
 
 from chat import commands, events, presence
 from chat.commands import SocketGrant
+from chat.upkeep import upkeep
 from common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ def close_code_for(error: AppError) -> int:
         return CLOSE_FORBIDDEN
     if isinstance(error, NotFound):
         return CLOSE_NOT_FOUND
+    if error.status == 429:
+        return CLOSE_TOO_MANY
     return CLOSE_FORBIDDEN if error.status == 403 else CLOSE_BAD_REQUEST
 
 
@@ -154,6 +156,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.counted = False
         self.closing = False
         self.released = False
+        self.expiry: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
         rate, seconds = (int(x) for x in settings.RATE_LIMITS["ws_command"].split("/"))
@@ -203,8 +206,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_UNAUTHORIZED)
 
     async def _open(self, token: str) -> None:
+        """Two thread hops: check and count (before subscribing), then catch up and learn
+        presence (after subscribing, so nothing published in between is lost)."""
         try:
-            grant = await database_sync_to_async(commands.socket_authenticate)(
+            grant = await database_sync_to_async(commands.socket_open)(
                 token=token, conversation_id=self.conversation_id
             )
         except AppError as error:
@@ -212,12 +217,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._close(close_code_for(error))
             return
         user_id = grant.user.pk
-        count = await database_sync_to_async(presence.socket_opened)(user_id)
-        if count > settings.CHAT_WS_MAX_SOCKETS_PER_USER:
-            await database_sync_to_async(presence.socket_closed)(user_id)
-            await self._send_error(None, "too_many_sockets", "Too many open sockets for this user.")
-            await self._close(CLOSE_TOO_MANY)
-            return
         self.grant = grant
         self.counted = True
         await self._subscribe(events.user_group(user_id))
@@ -229,7 +228,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 conversation_ids=grant.subscribe,
                 since=self.since,
                 all_conversations=self.conversation_id is None,
+                presence_in=grant.presence_in,
             )
+            if catch_up.announce:
+                # Before any send to the client: if it is already gone, the claim must
+                # still be honoured (its release announces the way back offline).
+                online = events.presence(user_id=user_id, online=True)
+                for cid in grant.presence_in:
+                    events.publish_to_conversation(cid, online)
             for cid in catch_up.left:
                 await self._unsubscribe(cid)
             if self.conversation_id is not None and self.conversation_id in catch_up.left:
@@ -247,26 +253,31 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._send_json(
             {"type": "ready", "user": user_id, "conversations": {str(k): v for k, v in self.cursors.items()}}
         )
-        if await database_sync_to_async(presence.claim_announcement)(user_id):
-            online = events.presence(user_id=user_id, online=True)
-            for cid in grant.member_of:
-                events.publish_to_conversation(cid, online)
-        await self._presence_snapshot(grant.subscribe)
-        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
-        self.tasks.append(asyncio.ensure_future(self._expiry_watch()))
+        await self._send_presence(catch_up.online)
+        upkeep.register(self)
+        self._watch_expiry()
+        if self.degraded:
+            self._start_degraded_poll()
+
+    async def _send_presence(self, online: list[int]) -> None:
+        for user_id in online:
+            if self.seen_presence.get(user_id) is not True:
+                self.seen_presence[user_id] = True
+                await self._send_json(events.presence(user_id=user_id, online=True))
 
     async def _presence_snapshot(self, conversation_ids: list[int]) -> None:
         """Presence of the co-members of these conversations who are online now."""
         assert self.grant is not None
         me = self.grant.user.pk
 
-        def online() -> set[int]:
-            return presence.online_users(commands.co_members(user_id=me, conversation_ids=conversation_ids))
+        def online() -> list[int]:
+            return sorted(presence.online_users(commands.co_members(user_id=me, conversation_ids=conversation_ids)))
 
-        for user_id in sorted(await database_sync_to_async(online)()):
-            if self.seen_presence.get(user_id) is not True:
-                self.seen_presence[user_id] = True
-                await self._send_json(events.presence(user_id=user_id, online=True))
+        await self._send_presence(await database_sync_to_async(online)())
+
+    @property
+    def user_id(self) -> int | None:
+        return self.grant.user.pk if self.grant is not None else None
 
     async def disconnect(self, code: int) -> None:
         await self._release()
@@ -278,6 +289,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.released = True
         self.closing = True
+        upkeep.unregister(self)
+        if self.expiry is not None:
+            self.expiry.cancel()
         for task in self.tasks:
             task.cancel()
         if self.channel_layer is not None:
@@ -286,60 +300,57 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.subscribed.clear()
         if self.counted and self.grant is not None:
             user_id = self.grant.user.pk
-            remaining = await database_sync_to_async(presence.socket_closed)(user_id)
-            if remaining == 0:
-                await database_sync_to_async(presence.release_announcement)(user_id)
+            if await database_sync_to_async(commands.socket_close)(user_id=user_id):
                 offline = events.presence(user_id=user_id, online=False)
-                for cid in self.grant.member_of:
+                for cid in self.grant.presence_in:
                     events.publish_to_conversation(cid, offline)
 
     # --- Background duties ------------------------------------------------------------------
 
-    async def _heartbeat(self) -> None:
-        """Keep presence fresh and, now and then, compare cursors with the database so a
-        doorbell lost while Redis was away is noticed without waiting for the next event.
-        A degraded socket polls every few seconds instead: it checks that its session
-        still stands (it cannot hear a logout), catches up, and tries to re-attach."""
-        assert self.grant is not None
-        last_beat = last_resync = time.monotonic()
-        while True:
-            if self.degraded:
-                await asyncio.sleep(settings.CHAT_WS_DEGRADED_POLL_SECONDS)
-            else:
-                await asyncio.sleep(settings.CHAT_WS_HEARTBEAT_SECONDS * (0.8 + 0.4 * random.random()))
-            now = time.monotonic()
-            if now - last_beat >= settings.CHAT_WS_HEARTBEAT_SECONDS * 0.8:
-                last_beat = now
-                await database_sync_to_async(presence.heartbeat)(self.grant.user.pk)
-            if self.degraded:
-                if not await database_sync_to_async(commands.socket_still_authorized)(self.grant):
-                    await self._send_error(None, "session_ended", "Access ended.")
-                    await self._close(CLOSE_UNAUTHORIZED)
-                    return
-                async with self.lock:
-                    if await self._attach_layer():
-                        logger.info("channel layer back; socket re-attached")
-                await self.resync()
-                last_resync = now
-            elif now - last_resync >= settings.CHAT_WS_RESYNC_SECONDS and self.cursors:
-                last_resync = now
-                await self.resync()
+    def _start_degraded_poll(self) -> None:
+        if self.grant is not None and not any(t.get_name() == "degraded-poll" for t in self.tasks if not t.done()):
+            self.tasks.append(asyncio.get_running_loop().create_task(self._degraded_poll(), name="degraded-poll"))
 
-    async def resync(self) -> None:
-        latest = await database_sync_to_async(commands.socket_last_seqs)(conversation_ids=list(self.cursors))
+    async def _degraded_poll(self) -> None:
+        """A socket without a channel layer polls: it checks that its session still
+        stands (it cannot hear a logout), catches up, and tries to re-attach."""
+        assert self.grant is not None
+        while self.degraded and not self.closing:
+            await asyncio.sleep(settings.CHAT_WS_DEGRADED_POLL_SECONDS)
+            if not await database_sync_to_async(commands.socket_still_authorized)(self.grant):
+                await self._send_error(None, "session_ended", "Access ended.")
+                await self._close(CLOSE_UNAUTHORIZED)
+                return
+            async with self.lock:
+                if await self._attach_layer():
+                    logger.info("channel layer back; socket re-attached")
+            await self.resync()
+
+    async def resync(self, latest: dict[int, int] | None = None) -> None:
+        """Send whatever the database has past this socket's cursors (chat.upkeep calls
+        this with the latest seqs it read for the whole process)."""
+        if latest is None:
+            latest = await database_sync_to_async(commands.socket_last_seqs)(conversation_ids=list(self.cursors))
         async with self.lock:
             for cid, seq in latest.items():
                 if cid in self.cursors and seq > self.cursors[cid]:
                     await self._fill(cid)
 
-    async def _expiry_watch(self) -> None:
-        while self.grant is not None:
-            delay = self.grant.expires_at - time.time()
-            if delay <= 0:
-                await self._send_error(None, "token_expired", "The access token expired; reconnect with a new one.")
-                await self._close(CLOSE_UNAUTHORIZED)
-                return
-            await asyncio.sleep(min(delay, 3600))
+    def _watch_expiry(self) -> None:
+        """Close with 4401 when the token expires (an `auth` frame moves the deadline)."""
+        if self.expiry is not None:
+            self.expiry.cancel()
+        if self.grant is None:
+            return
+        delay = max(0.0, self.grant.expires_at - time.time())
+        self.expiry = asyncio.get_running_loop().call_later(delay, self._expired)
+
+    def _expired(self) -> None:
+        self.tasks.append(asyncio.ensure_future(self._close_expired()))
+
+    async def _close_expired(self) -> None:
+        await self._send_error(None, "token_expired", "The access token expired; reconnect with a new one.")
+        await self._close(CLOSE_UNAUTHORIZED)
 
     # --- Client frames ----------------------------------------------------------------------
 
@@ -435,6 +446,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.grant.expires_at = auth.expires_at
         self.grant.session_id = auth.session_id
         self.grant.password_fingerprint = auth.password_fingerprint
+        self._watch_expiry()
         await self._send_json({"type": "ack", "ref": ref, "expires_at": auth.expires_at})
 
     async def _send_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
@@ -547,7 +559,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                         self.grant.member_of.append(cid)
                     await self._send_text(message["text"])
                     await self._fill(cid)  # anything committed before we subscribed
-            await self._presence_snapshot([cid])
+            participants = json.loads(message["text"])["conversation"].get("participants", [])
+            if len(participants) <= settings.CHAT_PRESENCE_MAX_MEMBERS:
+                if cid not in self.grant.presence_in:
+                    self.grant.presence_in.append(cid)
+                await self._presence_snapshot([cid])
             return
         if meta["type"] == "conversation.removed":
             await self._unsubscribe(cid)
@@ -638,6 +654,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Exception as exc:  # noqa: BLE001
             logger.warning("channel layer call failed, socket degraded to polling: %s", exc.__class__.__name__)
             self.degraded = True
+            if self.grant is not None and not self.closing:
+                self._start_degraded_poll()
 
     async def _send_json(self, frame: dict[str, Any]) -> None:
         await self._send_text(json.dumps(frame, separators=(",", ":")))

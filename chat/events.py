@@ -198,6 +198,7 @@ class Doorbell:
         self._lock = threading.Lock()
         self._pending = 0
         self._dropped = 0
+        self.failures = 0  # sends that failed; chat.upkeep resyncs sockets when it moves
 
     def bind_server_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._server_loop = loop
@@ -243,6 +244,7 @@ class Doorbell:
             if layer is not None:
                 await asyncio.wait_for(layer.group_send(group, message), timeout=settings.CHAT_PUBLISH_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - the doorbell never fails a write
+            self.failures += 1
             logger.warning("publish to %s failed: %s", group, exc.__class__.__name__)
         finally:
             self._done()

@@ -82,6 +82,12 @@ def heartbeat(user_id: int) -> None:
         logger.debug("presence heartbeat failed")
 
 
+def heartbeat_many(user_ids: list[int]) -> None:
+    """One refresh for every user with a socket in this process (chat.upkeep)."""
+    for user_id in user_ids:
+        heartbeat(user_id)
+
+
 def online_users(user_ids: list[int]) -> set[int]:
     if not user_ids:
         return set()

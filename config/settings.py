@@ -260,6 +260,9 @@ CHAT_MAX_GROUP_MEMBERS = env.int("CHAT_MAX_GROUP_MEMBERS", default=1_000)
 CHAT_MAX_TITLE_LENGTH = 200
 CHAT_EVENTS_PAGE_SIZE = env.int("CHAT_EVENTS_PAGE_SIZE", default=500)
 CHAT_WS_MAX_FRAME_BYTES = env.int("CHAT_WS_MAX_FRAME_BYTES", default=64 * 1024)
+# Presence is announced in conversations up to this size: in a 1,000-member group every
+# member's arrival would go to every other member (N^2/2 frames; bench S5).
+CHAT_PRESENCE_MAX_MEMBERS = env.int("CHAT_PRESENCE_MAX_MEMBERS", default=100)
 CHAT_WS_MAX_SOCKETS_PER_USER = env.int("CHAT_WS_MAX_SOCKETS_PER_USER", default=20)
 CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0)
 CHAT_WS_AUTH_TIMEOUT_SECONDS = env.float("CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0)
