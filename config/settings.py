@@ -188,7 +188,11 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Capacity per socket: past it the layer drops frames (sockets then fill the gap
+    # from the database); the default of 100 lost the tail of bursts (bench S7).
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000, "expiry": 60}}
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -------------------------------------------------------------------------------
@@ -215,7 +219,7 @@ SIMPLE_JWT = {
 
 # --- REST framework -----------------------------------------------------------------------
 
-_renderers = ["rest_framework.renderers.JSONRenderer"]
+_renderers = ["common.renderers.ORJSONRenderer"]
 if DEBUG:
     _renderers.append("rest_framework.renderers.BrowsableAPIRenderer")
 
