@@ -147,10 +147,12 @@ else:
     _db["CONN_MAX_AGE"] = 0
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("connect_timeout", 5)
+    # A worker needs at most HTTP_THREADS + 1 connections at once, so a wait for one
+    # means the database is unreachable: answer 503 after a few seconds, not ten.
     _db["OPTIONS"]["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
-        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
