@@ -153,6 +153,10 @@ else:
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
         "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
+        # Give up a reconnection series quickly; the next request starts a fresh one.
+        # psycopg's default backs off for five minutes, so after a long outage the
+        # pool could wait half as long again before it tried the database.
+        "reconnect_timeout": 5.0,
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
