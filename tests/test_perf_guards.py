@@ -1,6 +1,6 @@
 """Deterministic performance guards: query shapes, not timings.
 
-    .venv/bin/pytest bench/guards             (SQLite; with DATABASE_URL, PostgreSQL)
+Part of `make test`: on PostgreSQL (the second CI run) the EXPLAIN guards run too.
 
 - send_message runs the same statements whatever the conversation's size;
 - the keyset history page is a range scan of chat_msg_live_idx on PostgreSQL (EXPLAIN
@@ -10,8 +10,7 @@
 - a WebSocket connect costs the same queries for a user in 2 or 40 conversations.
 
 tests/test_queries.py pins the read endpoints' counts; these add the write path, the
-plans and the socket handshake. (Kept under bench/ while the suite is being edited;
-they run against the same fixtures.)
+plans and the socket handshake.
 """
 
 from __future__ import annotations
@@ -131,9 +130,9 @@ def every_thread_queries() -> Iterator[list[str]]:
 async def _connect(token: str) -> None:
     from channels.testing import WebsocketCommunicator
 
-    from config.asgi import application
+    from tests.conftest import in_process_application
 
-    communicator = WebsocketCommunicator(application, f"/ws/chat/?token={token}")
+    communicator = WebsocketCommunicator(in_process_application(), f"/ws/chat/?token={token}")
     connected, _ = await communicator.connect()
     assert connected
     while (await communicator.receive_json_from(timeout=10))["type"] != "ready":
