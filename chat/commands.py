@@ -181,7 +181,7 @@ def _message_in(*, user: User, conversation_id: int, message_id: Any) -> Message
 
 
 def command_send(*, user: User, conversation_id: int, content: Any, client_id: Any) -> dict[str, Any]:
-    access.membership_get(user=user, conversation_id=conversation_id)
+    # Membership is checked by message_send, in the statement that locks the conversation.
     message, _ = message_services.message_send(
         sender=user, conversation_id=conversation_id, content=content, client_id=client_id
     )
