@@ -30,7 +30,10 @@ class BodyLimit:
     """Cut off an HTTP body past the upload limit while it streams in.
 
     Django's ASGI handler spools the whole body to disk before any view runs, so a
-    chunked upload with no Content-Length must be stopped here, not in a view.
+    chunked upload with no Content-Length must be stopped here, not in a view. (In
+    production REST goes through the WSGI handler, which reads no more than the
+    declared Content-Length, itself checked by common.middleware; this guard covers
+    any HTTP app the router is built with.)
     """
 
     def __init__(self, app: Any) -> None:
