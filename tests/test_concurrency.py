@@ -8,6 +8,7 @@ Both must give the same answers.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,6 +20,8 @@ from chat.models import Conversation, Event, Membership, Message
 from chat.services import conversations as conversation_services
 from chat.services import messages as message_services
 from chat.services import reads as read_services
+from chat.services.sequencing import conversation_write
+from common.errors import NotParticipant
 from tests.conftest import Api, body
 from tests.helpers import CONVERSATIONS, conv_url
 
@@ -185,3 +188,56 @@ def test_a_refresh_token_is_single_use_under_concurrency(make_user):
     responses = race(6, lambda i: clients[i].post("/api/auth/refresh/", json={"refresh": refresh}))
 
     assert sorted(r.status_code for r in responses) == [200] + [401] * 5
+
+
+def _removed_while_waiting(make_user: Callable[..., Any], write: Callable[[Any, int], object]) -> object:
+    """Remove bob from a group while holding its lock, and let bob's `write` queue
+    behind that lock; return what `write` returned or raised."""
+    alice, bob = make_user("alice"), make_user("bob")
+    group = conversation_services.conversation_create_group(creator=alice, title="g", participant_ids=[bob.pk])
+    locked, outcome = threading.Event(), {}
+
+    def remover() -> None:
+        try:
+            with conversation_write(group.pk):
+                Membership.objects.filter(conversation=group, user=bob).delete()
+                locked.set()
+                time.sleep(0.5)  # bob's write is now waiting for the lock
+        finally:
+            connection.close()
+
+    def writer() -> None:
+        locked.wait(10)
+        try:
+            outcome["result"] = write(bob, group.pk)
+        except Exception as exc:  # noqa: BLE001 - the outcome is the point
+            outcome["result"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=remover), threading.Thread(target=writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcome["result"]
+
+
+def test_a_member_removed_while_a_send_waits_for_the_lock_cannot_send(make_user):
+    # The membership check must see the removal that committed while the send waited.
+    result = _removed_while_waiting(
+        make_user, lambda bob, cid: message_services.message_send(sender=bob, conversation_id=cid, content="late")
+    )
+
+    assert isinstance(result, NotParticipant), result
+    assert not Message.objects.filter(content="late").exists()
+
+
+def test_a_member_removed_while_a_rename_waits_for_the_lock_cannot_rename(make_user):
+    result = _removed_while_waiting(
+        make_user,
+        lambda bob, cid: conversation_services.conversation_rename(user=bob, conversation_id=cid, title="mine"),
+    )
+
+    assert isinstance(result, NotParticipant), result
+    assert not Conversation.objects.filter(title="mine").exists()

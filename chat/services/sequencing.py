@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 
 from accounts.models import User
 from chat import events
@@ -104,19 +103,17 @@ def conversation_write(conversation_id: int, *, member: User | None = None) -> I
 
     On PostgreSQL this is SELECT ... FOR UPDATE, so concurrent writers of one
     conversation queue and `seq` stays gapless; SQLite's IMMEDIATE transactions
-    already admit one writer at a time. With `member`, the same statement checks that
-    the user is (still) a member: checked under the lock, a removal cannot slip in.
+    already admit one writer at a time. With `member`, a second statement checks that
+    the user is (still) a member. It must be a second statement: in READ COMMITTED a
+    statement sees the data as of its start, so a membership test folded into the
+    locking SELECT would see a removal that committed while it waited for the lock
+    as not yet done, and a member removed a moment ago could still write.
     """
     with transaction.atomic():
-        rows = Conversation.objects.select_for_update().filter(pk=conversation_id)
-        if member is not None:
-            rows = rows.annotate(
-                caller_is_member=Exists(Membership.objects.filter(conversation_id=OuterRef("pk"), user=member))
-            )
-        conversation = rows.first()
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         if conversation is None:
             raise NotFound("Conversation not found.")
-        if member is not None and not conversation.caller_is_member:  # type: ignore[attr-defined]
+        if member is not None and not Membership.objects.filter(conversation_id=conversation_id, user=member).exists():
             raise NotParticipant()
         write = ConversationWrite(conversation)
         yield write
