@@ -13,9 +13,12 @@ import logging
 
 from django.core.cache import cache
 
+from common.cache import counters
+
 logger = logging.getLogger(__name__)
 
 TTL = 120  # seconds; sockets refresh it every heartbeat (well under TTL)
+HEARTBEAT_BATCH = 500
 
 
 def _key(user_id: int) -> str:
@@ -24,16 +27,8 @@ def _key(user_id: int) -> str:
 
 def socket_opened(user_id: int) -> int:
     """Count one more open socket; returns the new count (0 if the cache is down)."""
-    key = _key(user_id)
     try:
-        if cache.add(key, 1, timeout=TTL):
-            return 1
-        count = cache.incr(key)
-        cache.touch(key, TTL)
-        return int(count)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=TTL)
-        return 1
+        return counters().count(_key(user_id), 1, ttl=TTL)
     except Exception:  # noqa: BLE001 - presence degrades, chat goes on
         logger.warning("presence cache unavailable")
         return 0
@@ -41,15 +36,11 @@ def socket_opened(user_id: int) -> int:
 
 def socket_closed(user_id: int) -> int:
     """Count one socket fewer; returns the remaining count (never below 0)."""
-    key = _key(user_id)
     try:
-        count = int(cache.decr(key))
+        count = counters().count(_key(user_id), -1, ttl=TTL)
         if count <= 0:
-            cache.delete(key)
-            return 0
-        return count
-    except ValueError:  # already expired
-        return 0
+            cache.delete(_key(user_id))
+        return max(count, 0)
     except Exception:  # noqa: BLE001
         logger.warning("presence cache unavailable")
         return 0
@@ -74,18 +65,17 @@ def release_announcement(user_id: int) -> None:
         logger.warning("presence cache unavailable")
 
 
-def heartbeat(user_id: int) -> None:
-    try:
-        cache.touch(_key(user_id), TTL)
-        cache.touch(f"presence-announced:{user_id}", TTL)
-    except Exception:  # noqa: BLE001
-        logger.debug("presence heartbeat failed")
-
-
 def heartbeat_many(user_ids: list[int]) -> None:
-    """One refresh for every user with a socket in this process (chat.upkeep)."""
-    for user_id in user_ids:
-        heartbeat(user_id)
+    """Refresh the counts of every user with a socket in this process (chat.upkeep):
+    one round trip per `HEARTBEAT_BATCH` users."""
+    for start in range(0, len(user_ids), HEARTBEAT_BATCH):
+        batch = user_ids[start : start + HEARTBEAT_BATCH]
+        keys = [key for user_id in batch for key in (_key(user_id), f"presence-announced:{user_id}")]
+        try:
+            counters().touch_many(keys, ttl=TTL)
+        except Exception:  # noqa: BLE001
+            logger.debug("presence heartbeat failed")
+            return
 
 
 def online_users(user_ids: list[int]) -> set[int]:

@@ -11,8 +11,8 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
+from common.cache import counters
 from common.errors import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -30,17 +30,8 @@ def rate_limit_hit(*, scope: str, key: str | int) -> None:
     limit, window = parse_rate(settings.RATE_LIMITS[scope])
     now = time.time()
     bucket = int(now // window)
-    cache_key = f"rl:{scope}:{key}:{bucket}"
     try:
-        # One round trip in the common case (the window's key exists); the first
-        # request of a window creates it, and a race on creation falls back to incr.
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:
-            count = 1 if cache.add(cache_key, 1, timeout=window + 1) else cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr(): the window is new
-        count = 1
-        cache.set(cache_key, 1, timeout=window + 1)
+        count = counters().count(f"rl:{scope}:{key}:{bucket}", 1, ttl=window + 1)
     except Exception:  # noqa: BLE001 - a cache outage must not block chat
         logger.warning("rate limit cache unavailable; allowing %s", scope)
         return

@@ -164,7 +164,7 @@ def _fresh_rate_limits_and_media(settings: Any, tmp_path: Any) -> Iterator[None]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # The production hasher costs ~0.2 s per user; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if "locmem" in settings.CACHES["default"]["BACKEND"]:
+    if "LocMem" in settings.CACHES["default"]["BACKEND"]:
         cache.clear()
     else:
         caches = {**settings.CACHES, "default": {**settings.CACHES["default"]}}
