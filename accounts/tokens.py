@@ -11,13 +11,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts.models import RevokedSession, User
+from accounts.models import User
+from accounts.selectors import user_with_session_state
 from common.errors import NotAuthenticated
 
 SESSION_CLAIM = "sid"
@@ -56,13 +56,11 @@ def user_for_validated_token(token: Any) -> User:
     if user_id is None:
         raise NotAuthenticated("Token has no user.", code="token_not_valid")
     sid = token.get(SESSION_CLAIM)
-    users = User.objects.filter(pk=user_id)
-    if sid:
-        users = users.annotate(session_revoked=Exists(RevokedSession.objects.filter(sid=sid, user=OuterRef("pk"))))
-    user = users.first()
-    if user is None or not user.is_active:
+    found = user_with_session_state(user_id=user_id, session_id=sid)
+    if found is None or not found[0].is_active:
         raise NotAuthenticated("User is inactive or does not exist.", code="user_inactive")
-    if sid and getattr(user, "session_revoked", False):
+    user, session_revoked = found
+    if sid and session_revoked:
         raise NotAuthenticated("This session has been logged out.", code="session_revoked")
     if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
         raise NotAuthenticated("The password has been changed.", code="password_changed")
@@ -85,10 +83,7 @@ def session_still_valid(*, user_id: int, session_id: str | None, password_finger
     """Whether what an earlier token proved still holds: the user is active, the session
     was not logged out, the password did not change. For long-lived sockets that cannot
     hear revocations (their channel layer was down)."""
-    users = User.objects.filter(pk=user_id, is_active=True)
-    if session_id:
-        users = users.annotate(session_revoked=Exists(RevokedSession.objects.filter(sid=session_id)))
-    user = users.first()
-    if user is None or (session_id and getattr(user, "session_revoked", False)):
+    found = user_with_session_state(user_id=user_id, session_id=session_id)
+    if found is None or not found[0].is_active or (session_id and found[1]):
         return False
-    return password_fingerprint == get_md5_hash_password(user.password)
+    return password_fingerprint == get_md5_hash_password(found[0].password)
