@@ -241,3 +241,24 @@ def test_a_member_removed_while_a_rename_waits_for_the_lock_cannot_rename(make_u
 
     assert isinstance(result, NotParticipant), result
     assert not Conversation.objects.filter(title="mine").exists()
+
+
+def test_refused_sends_leave_no_gap_in_seq(make_user):
+    alice, bob, mallory = make_user("alice"), make_user("bob"), make_user("mallory")
+    conversation, _ = conversation_services.conversation_start_direct(user=alice, other_user_id=bob.pk)
+    message_services.message_send(sender=alice, conversation_id=conversation.pk, content="one", client_id="k1")
+
+    with pytest.raises(NotParticipant):
+        message_services.message_send(sender=mallory, conversation_id=conversation.pk, content="sneak")
+    replay, created = message_services.message_send(
+        sender=alice, conversation_id=conversation.pk, content="one", client_id="k1"
+    )
+    message_services.message_send(sender=bob, conversation_id=conversation.pk, content="two")
+
+    assert created is False and replay.content == "one"
+    assert list(Event.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True)) == [1, 2]
+    conversation.refresh_from_db()
+    assert conversation.last_seq == 2
+    assert conversation.last_message_id == Message.objects.get(content="two").pk
+    assert Membership.objects.get(conversation=conversation, user=alice).unread_count == 1
+    assert Membership.objects.get(conversation=conversation, user=bob).unread_count == 1

@@ -2,7 +2,7 @@
 
 Part of `make test`: on PostgreSQL (the second CI run) the EXPLAIN guards run too.
 
-- send_message runs the same statements whatever the conversation's size;
+- send_message runs a fixed budget of statements, whatever the conversation's size;
 - the keyset history page is a range scan of chat_msg_live_idx on PostgreSQL (EXPLAIN
   with sorts and sequential scans disabled, as at scale: the index gives the order),
   and the conversation list starts from the user's memberships, not a table scan, so
@@ -40,11 +40,28 @@ def peers(make_user: Any) -> list[User]:
     return [make_user(f"guard{i:02d}") for i in range(LARGE)]
 
 
-def send_queries(client: Any, conversation_id: int) -> int:
+def send_queries(client: Any, conversation_id: int, **payload: Any) -> int:
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(f"/api/chat/conversations/{conversation_id}/send_message/", json={"content": "hi"})
+        response = client.post(
+            f"/api/chat/conversations/{conversation_id}/send_message/", json={"content": "hi", **payload}
+        )
     assert response.status_code == 201, response.text
-    return len(queries)
+    return len([q for q in queries if q["sql"] not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")])
+
+
+# A send is the token's user, then chat.services.sending: the locking UPDATE and one
+# statement on PostgreSQL; on SQLite (no data-modifying CTEs) the gate and five writes.
+SEND_STATEMENTS = {"postgresql": 3, "sqlite": 7}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_message_runs_its_statement_budget(alice: User, bob: User, api: Any) -> None:
+    conversation, _ = conversation_services.conversation_start_direct(user=alice, other_user_id=bob.pk)
+    client = api(alice)
+    send_queries(client, conversation.pk)  # warm: connection setup
+
+    assert send_queries(client, conversation.pk) == SEND_STATEMENTS[connection.vendor]
+    assert send_queries(client, conversation.pk, client_id="guard-1") == SEND_STATEMENTS[connection.vendor]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -193,8 +193,9 @@ class ConversationViewSet(viewsets.ViewSet):
         the token and the URL, never from the body. A retry with the same `client_id`
         returns the first message (header `Idempotent-Replayed: true`)."""
         conversation_id = int(pk)
-        access.conversation_get_for_member(user=current_user(request), conversation_id=conversation_id)
         attachment = request.FILES.get("attachment")
+        if attachment is not None:  # no file is stored for a stranger; text sends check under the lock
+            access.conversation_get_for_member(user=current_user(request), conversation_id=conversation_id)
         if attachment is None and body_value(request.data, "attachment") not in (None, ""):
             raise InvalidInput("The attachment must be a file upload.", field="attachment", code="not_a_file")
         message, created = message_services.message_send(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Case, F, Q, Value, When
+from django.db import transaction
+from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
-from chat import access
+from chat import access, events
 from chat.attachments import StoredAttachment, attachment_discard, attachment_store
 from chat.models import Event, Membership, Message
+from chat.representations import message_json
+from chat.services import sending
 from chat.services.sequencing import ConversationWrite, conversation_write
 from chat.services.validation import clean_client_id, clean_content
-from common.errors import NotFound
+from common.errors import NotFound, NotParticipant
 from common.ratelimit import rate_limit_hit
 
 
@@ -52,39 +55,48 @@ def message_send(
 def _message_insert(
     *, sender: User, conversation_id: int, content: str, stored: StoredAttachment | None, client_id: str | None
 ) -> tuple[Message, bool]:
-    with conversation_write(conversation_id, member=sender) as write:
-        if client_id is not None:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            inserted = sending.message_rows_insert(
+                conversation_id=conversation_id,
+                sender_id=sender.pk,
+                content=content,
+                now=now,
+                client_id=client_id,
+                stored=stored,
+            )
+            message = Message(
+                id=inserted.id,
+                conversation_id=conversation_id,
+                sender=sender,
+                content=content,
+                timestamp=now,
+                seq=inserted.seq,
+                client_id=client_id,
+            )
+            if stored is not None:
+                message.attachment.name = stored.path
+                message.attachment_name = stored.name
+                message.attachment_size = stored.size
+                message.attachment_type = stored.content_type
+            event = Event(
+                conversation_id=conversation_id,
+                seq=inserted.seq,
+                type=Event.Type.MESSAGE_CREATED,
+                message_id=message.pk,
+                actor_id=sender.pk,
+            )
+            frame = events.durable_frame(event, message=message_json(message))
+            transaction.on_commit(lambda: events.publish_to_conversation(conversation_id, frame))
+    except sending.Refused as refused:
+        if refused.is_duplicate:
             earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
             if earlier is not None:
                 return earlier, False
-        now = timezone.now()
-        message = Message(
-            conversation_id=conversation_id,
-            sender=sender,
-            content=content,
-            timestamp=now,
-            seq=write.next_seq,
-            client_id=client_id,
-        )
-        if stored is not None:
-            message.attachment.name = stored.path
-            message.attachment_name = stored.name
-            message.attachment_size = stored.size
-            message.attachment_type = stored.content_type
-        # No savepoint: under the lock the client_id check above cannot race; the
-        # unique constraint stays as the backstop (an escape would be a 409).
-        message.save(force_insert=True)
-        write.append(Event.Type.MESSAGE_CREATED, message=message, actor_id=sender.pk)
-        write.touch(updated_at=now, last_message_id=message.pk)
-        # One statement: everyone else gains an unread message; the conversation
-        # reappears for members who had hidden it.
-        Membership.objects.filter(conversation_id=conversation_id).update(
-            unread_count=Case(
-                When(~Q(user=sender), then=F("unread_count") + 1),
-                default=F("unread_count"),
-            ),
-            hidden=Value(False),
-        )
+        if not refused.conversation_exists:
+            raise NotFound("Conversation not found.") from None
+        raise NotParticipant() from None
     return message, True
 
 
