@@ -1,7 +1,7 @@
 """What a WebSocket does to the database: one synchronous function per step.
 
-The consumer (chat.consumers) calls each of these in a single
-`database_sync_to_async` call, so a command costs one thread hop, and the writes go
+The consumer (chat.consumers) calls each of these in a single `db_call`
+(chat.dbcalls), so a command costs one thread hop, and the writes go
 through chat.services exactly as REST writes do.
 """
 
@@ -131,11 +131,12 @@ def socket_catch_up(
     memberships = Membership.objects.filter(user_id=user_id)
     if not all_conversations:
         memberships = memberships.filter(conversation_id__in=conversation_ids)
-    members = set(memberships.values_list("conversation_id", flat=True))
-    last = dict(Conversation.objects.filter(pk__in=members | set(conversation_ids)).values_list("id", "last_seq"))
-    result.joined = {cid: last[cid] for cid in members - set(conversation_ids) if cid in last}
+    # The user's conversations now, with their last seq: one query.
+    last = dict(memberships.values_list("conversation_id", "conversation__last_seq"))
+    asked = set(conversation_ids)
+    result.joined = {cid: seq for cid, seq in last.items() if cid not in asked}
     for cid in conversation_ids:
-        if cid not in last or cid not in members:
+        if cid not in last:
             result.left.append(cid)
             continue
         start = since.get(cid)
