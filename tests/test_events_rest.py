@@ -146,8 +146,16 @@ def test_a_refused_write_appends_no_event(alice, bob, carol, api, direct):
     assert Event.objects.count() == before
 
 
-def test_the_event_and_the_change_share_one_transaction(alice, api, direct):
-    """If the event cannot be written, the message is not stored either."""
+@pytest.mark.parametrize(
+    "committed",
+    [
+        pytest.param(False, id="inside-a-transaction"),
+        pytest.param(True, id="own-transaction", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_the_event_and_the_change_share_one_transaction(alice, api, direct, committed):
+    """If the event cannot be written, the message is not stored either: whether the
+    send runs in a transaction of its own (as served) or inside an open one."""
     conversation = Conversation.objects.get(pk=direct["id"])
     Event.objects.create(conversation=conversation, seq=conversation.last_seq + 1, type="message.read")
 

@@ -57,38 +57,14 @@ def _message_insert(
 ) -> tuple[Message, bool]:
     now = timezone.now()
     try:
-        with transaction.atomic():
-            inserted = sending.message_rows_insert(
-                conversation_id=conversation_id,
-                sender_id=sender.pk,
-                content=content,
-                now=now,
-                client_id=client_id,
-                stored=stored,
-            )
-            message = Message(
-                id=inserted.id,
-                conversation_id=conversation_id,
-                sender=sender,
-                content=content,
-                timestamp=now,
-                seq=inserted.seq,
-                client_id=client_id,
-            )
-            if stored is not None:
-                message.attachment.name = stored.path
-                message.attachment_name = stored.name
-                message.attachment_size = stored.size
-                message.attachment_type = stored.content_type
-            event = Event(
-                conversation_id=conversation_id,
-                seq=inserted.seq,
-                type=Event.Type.MESSAGE_CREATED,
-                message_id=message.pk,
-                actor_id=sender.pk,
-            )
-            frame = events.durable_frame(event, message=message_json(message))
-            transaction.on_commit(lambda: events.publish_to_conversation(conversation_id, frame))
+        inserted = sending.message_rows_insert(
+            conversation_id=conversation_id,
+            sender_id=sender.pk,
+            content=content,
+            now=now,
+            client_id=client_id,
+            stored=stored,
+        )
     except sending.Refused as refused:
         if refused.is_duplicate:
             earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
@@ -97,6 +73,30 @@ def _message_insert(
         if not refused.conversation_exists:
             raise NotFound("Conversation not found.") from None
         raise NotParticipant() from None
+    message = Message(
+        id=inserted.id,
+        conversation_id=conversation_id,
+        sender=sender,
+        content=content,
+        timestamp=now,
+        seq=inserted.seq,
+        client_id=client_id,
+    )
+    if stored is not None:
+        message.attachment.name = stored.path
+        message.attachment_name = stored.name
+        message.attachment_size = stored.size
+        message.attachment_type = stored.content_type
+    event = Event(
+        conversation_id=conversation_id,
+        seq=inserted.seq,
+        type=Event.Type.MESSAGE_CREATED,
+        message_id=message.pk,
+        actor_id=sender.pk,
+    )
+    frame = events.durable_frame(event, message=message_json(message))
+    # Committed already, unless the caller holds a transaction: then after its commit.
+    transaction.on_commit(lambda: events.publish_to_conversation(conversation_id, frame))
     return message, True
 
 
