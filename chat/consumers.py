@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -32,6 +31,7 @@ from django.conf import settings
 
 from chat import commands, events, presence
 from chat.commands import SocketGrant
+from chat.dbcalls import db_call
 from chat.upkeep import upkeep
 from common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
 
@@ -42,6 +42,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_SLOW = 4408
+SEND_CHECK_SECONDS = 0.25  # how often a blocked send looks at the socket's backlog
 CLOSE_TOO_MANY = 4429
 
 ALIASES = {"read": "message.read", "edit": "message.edit", "delete": "message.delete", "send": "message.send"}
@@ -135,8 +136,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' dispatch also runs close_old_connections in a thread before every
-        # message; every database call here goes through database_sync_to_async, which
-        # does that already, so live frames skip a thread hop each.
+        # message; every database call here goes through chat.dbcalls, which looks
+        # after the connection itself, so live frames skip a thread hop each.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -209,9 +210,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Two thread hops: check and count (before subscribing), then catch up and learn
         presence (after subscribing, so nothing published in between is lost)."""
         try:
-            grant = await database_sync_to_async(commands.socket_open)(
-                token=token, conversation_id=self.conversation_id
-            )
+            grant = await db_call(commands.socket_open)(token=token, conversation_id=self.conversation_id)
         except AppError as error:
             await self._send_error(None, error.code, error.detail)
             await self._close(close_code_for(error))
@@ -223,7 +222,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for cid in grant.subscribe:
             await self._subscribe(events.conversation_group(cid))
         async with self.lock:
-            catch_up = await database_sync_to_async(commands.socket_catch_up)(
+            catch_up = await db_call(commands.socket_catch_up)(
                 user_id=user_id,
                 conversation_ids=grant.subscribe,
                 since=self.since,
@@ -273,7 +272,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         def online() -> list[int]:
             return sorted(presence.online_users(commands.co_members(user_id=me, conversation_ids=conversation_ids)))
 
-        await self._send_presence(await database_sync_to_async(online)())
+        await self._send_presence(await db_call(online)())
 
     @property
     def user_id(self) -> int | None:
@@ -300,7 +299,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.subscribed.clear()
         if self.counted and self.grant is not None:
             user_id = self.grant.user.pk
-            if await database_sync_to_async(commands.socket_close)(user_id=user_id):
+            if await db_call(commands.socket_close)(user_id=user_id):
                 offline = events.presence(user_id=user_id, online=False)
                 for cid in self.grant.presence_in:
                     events.publish_to_conversation(cid, offline)
@@ -317,7 +316,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         assert self.grant is not None
         while self.degraded and not self.closing:
             await asyncio.sleep(settings.CHAT_WS_DEGRADED_POLL_SECONDS)
-            if not await database_sync_to_async(commands.socket_still_authorized)(self.grant):
+            if not await db_call(commands.socket_still_authorized)(self.grant):
                 await self._send_error(None, "session_ended", "Access ended.")
                 await self._close(CLOSE_UNAUTHORIZED)
                 return
@@ -330,7 +329,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Send whatever the database has past this socket's cursors (chat.upkeep calls
         this with the latest seqs it read for the whole process)."""
         if latest is None:
-            latest = await database_sync_to_async(commands.socket_last_seqs)(conversation_ids=list(self.cursors))
+            latest = await db_call(commands.socket_last_seqs)(conversation_ids=list(self.cursors))
         async with self.lock:
             for cid, seq in latest.items():
                 if cid in self.cursors and seq > self.cursors[cid]:
@@ -440,7 +439,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._open(token)
             return
         try:
-            auth = await database_sync_to_async(commands.socket_reauthenticate)(token=token, user_id=self.grant.user.pk)
+            auth = await db_call(commands.socket_reauthenticate)(token=token, user_id=self.grant.user.pk)
         except NotFound as error:
             raise NotAuthenticated(error.detail, code=error.code) from None
         self.grant.expires_at = auth.expires_at
@@ -451,7 +450,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _send_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
-        message = await database_sync_to_async(commands.command_send)(
+        message = await db_call(commands.command_send)(
             user=self.grant.user, conversation_id=cid, content=frame.get("content"), client_id=frame.get("client_id")
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})
@@ -459,7 +458,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _edit_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
         self._require(frame, "message_id", "content")
-        message = await database_sync_to_async(commands.command_edit)(
+        message = await db_call(commands.command_edit)(
             user=self.grant.user, conversation_id=cid, message_id=frame["message_id"], content=frame["content"]
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})
@@ -467,7 +466,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _delete_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
         self._require(frame, "message_id")
-        message = await database_sync_to_async(commands.command_delete)(
+        message = await db_call(commands.command_delete)(
             user=self.grant.user, conversation_id=cid, message_id=frame["message_id"]
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})
@@ -475,7 +474,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _read_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
         self._require(frame, "message_id")
-        message = await database_sync_to_async(commands.command_read)(
+        message = await db_call(commands.command_read)(
             user=self.grant.user, conversation_id=cid, message_id=frame["message_id"]
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})
@@ -605,7 +604,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         cursor = self.cursors.get(cid)
         if cursor is None:
             return
-        frames, still_member = await database_sync_to_async(commands.socket_fill_gap)(
+        frames, still_member = await db_call(commands.socket_fill_gap)(
             user_id=self.grant.user.pk, conversation_id=cid, after=cursor
         )
         for frame in frames:
@@ -665,14 +664,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
         the channel layer's queue while we wait. It reconnects and catches up by `seq`."""
         if self.closing:
             return
+        send = asyncio.ensure_future(self.send(text_data=text))
+        deadline = time.monotonic() + settings.CHAT_WS_SEND_TIMEOUT_SECONDS
+        # While the send is blocked, frames for this socket pile up in the channel
+        # layer's queue, as fast as they are published: look at that pile every
+        # SEND_CHECK_SECONDS, not only when the send times out (at 250 sends/s, 10 s
+        # of a stalled reader held 8 MB per batch in tests/test_slow_reader.py).
+        while not (await asyncio.wait((send,), timeout=SEND_CHECK_SECONDS))[0]:
+            backlog = self._backlog()
+            if backlog > settings.CHAT_WS_MAX_BACKLOG or time.monotonic() >= deadline:
+                send.cancel()
+                logger.info("closing a socket that stopped reading (%d frames behind)", backlog)
+                await self._give_up_on_slow_client()
         try:
-            await asyncio.wait_for(self.send(text_data=text), timeout=settings.CHAT_WS_SEND_TIMEOUT_SECONDS)
+            send.result()
         except OSError:  # the client is gone (uvicorn's ClientDisconnected)
             self.closing = True
             raise StopConsumer() from None
-        except TimeoutError:
-            logger.info("closing a socket that stopped reading")
-            await self._give_up_on_slow_client()
 
     def _backlog(self) -> int:
         """Frames waiting in the channel layer for this socket (0 if the layer hides it)."""

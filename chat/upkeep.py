@@ -17,10 +17,10 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import commands, presence
+from chat.dbcalls import db_call
 from chat.events import doorbell
 
 logger = logging.getLogger(__name__)
@@ -75,14 +75,14 @@ class Upkeep:
     async def _heartbeat(self) -> None:
         users = sorted({s.user_id for s in self._live()})
         if users:
-            await database_sync_to_async(presence.heartbeat_many)(users)
+            await db_call(presence.heartbeat_many)(users)
 
     async def _resync(self) -> None:
         sockets = [s for s in self._live() if s.cursors]
         conversations = sorted({cid for s in sockets for cid in s.cursors})
         if not conversations:
             return
-        latest = await database_sync_to_async(commands.socket_last_seqs)(conversation_ids=conversations)
+        latest = await db_call(commands.socket_last_seqs)(conversation_ids=conversations)
         lagging = [s for s in sockets if any(latest.get(cid, seq) > seq for cid, seq in list(s.cursors.items()))]
         await asyncio.gather(*(s.resync(latest) for s in lagging), return_exceptions=True)
 
