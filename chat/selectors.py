@@ -92,24 +92,34 @@ def message_json_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _recent_message_ids(conversation_ids: list[int], per_conversation: int) -> list[int]:
-    """The newest live message ids of each conversation, in one statement.
+    """The newest live message ids of each conversation, in one statement: one short
+    backward index scan per conversation, where a window function would read every
+    message of every conversation first.
 
-    A UNION ALL of one index-ordered LIMIT per conversation: PostgreSQL and SQLite
-    both run it as N short backward index scans, where a window function would read
-    every message of every conversation first.
+    PostgreSQL runs it as a LATERAL join over the ids (planned once); SQLite, which has
+    no LATERAL, as a UNION ALL of one index-ordered LIMIT per conversation. On
+    PostgreSQL the UNION cost 7-8 ms to plan for a page of 50 conversations (bench S3).
     """
     if not conversation_ids or per_conversation <= 0:
         return []
     table = Message._meta.db_table
-    # The table name is our own; every value is a parameter.
-    part = (
-        f"SELECT * FROM (SELECT id FROM {table} WHERE conversation_id = %s AND is_deleted = %s "  # noqa: S608
-        f"ORDER BY id DESC LIMIT %s) AS r{{n}}"
-    )
-    sql = " UNION ALL ".join(part.format(n=n) for n in range(len(conversation_ids)))
-    params: list[Any] = []
-    for conversation_id in conversation_ids:
-        params += [conversation_id, False, per_conversation]
+    params: list[Any]
+    if connection.vendor == "postgresql":
+        # The table name is our own; every value is a parameter.
+        sql = (
+            "SELECT m.id FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL ("  # noqa: S608
+            f"SELECT id FROM {table} WHERE conversation_id = c.id AND NOT is_deleted ORDER BY id DESC LIMIT %s) AS m"
+        )
+        params = [list(conversation_ids), per_conversation]
+    else:
+        part = (
+            f"SELECT * FROM (SELECT id FROM {table} WHERE conversation_id = %s AND is_deleted = %s "  # noqa: S608
+            f"ORDER BY id DESC LIMIT %s) AS r{{n}}"
+        )
+        sql = " UNION ALL ".join(part.format(n=n) for n in range(len(conversation_ids)))
+        params = []
+        for conversation_id in conversation_ids:
+            params += [conversation_id, False, per_conversation]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
