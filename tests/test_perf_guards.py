@@ -7,6 +7,8 @@ Part of `make test`: on PostgreSQL (the second CI run) the EXPLAIN guards run to
   with sorts and sequential scans disabled, as at scale: the index gives the order),
   and the conversation list starts from the user's memberships, not a table scan, so
   their cost does not grow with the table;
+- the messages embedded in a conversation page are one index scan per conversation,
+  in one statement planned once;
 - a WebSocket connect costs the same queries for a user in 2 or 40 conversations.
 
 tests/test_queries.py pins the read endpoints' counts; these add the write path, the
@@ -102,6 +104,31 @@ def test_keyset_page_is_an_index_range_scan(alice: User, bob: User, peers: list[
         plan = str(messages.order_by("-id").values("id")[:51].explain())
         assert "chat_msg_live_idx" in plan, plan
         assert "Sort" not in plan and "Seq Scan" not in plan, plan
+
+
+@pytest.mark.django_db
+def test_embedded_messages_are_one_index_scan_per_conversation(alice: User, bob: User, peers: list[User]) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN guard runs on PostgreSQL")
+    conversation_ids = []
+    for other in [bob, *peers[:9]]:
+        conversation, _ = conversation_services.conversation_start_direct(user=alice, other_user_id=other.pk)
+        conversation_ids.append(conversation.pk)
+        for n in range(20):
+            message_services.message_send(sender=alice, conversation_id=conversation.pk, content=f"m{n}")
+    with CaptureQueriesContext(connection) as queries:
+        ids = selectors._recent_message_ids(conversation_ids, 5)
+    captured = [q["sql"] for q in queries]
+    assert len(ids) == 50 and len(captured) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE chat_message")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + captured[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # One short backward scan per conversation, in a single plan (no per-branch planning).
+    assert "Nested Loop" in plan and "Index" in plan and "Backward" in plan, plan
+    assert "Sort" not in plan and "Seq Scan on chat_message" not in plan, plan
 
 
 @pytest.mark.django_db
