@@ -134,7 +134,7 @@ def run(ctx: Context) -> None:
             reference="1 / raw INSERT rate (ms)",
             ref_value=commit_ms,
             ratio=p50 / commit_ms,
-            note="the send path is one transaction of ~10 statements plus the publish",
+            note="the send: a rate-limit round trip, one pipelined transaction (lock + write), the publish",
         )
     lp99 = loaded.ms(99)
     ctx.add(

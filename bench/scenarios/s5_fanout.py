@@ -170,11 +170,16 @@ def run(ctx: Context) -> None:
     if ctx.mode.production:
         # The channel layer decision: the same run on channels_redis' default layer.
         core = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_CHANNEL_LAYER": "core"}
-        with servers.gunicorn_asgi(ctx.mode, app, "core-layer", workers=1, **core) as server:
-            r = wsclient.run(
-                fanout(ctx, server.ws_url, group1000, messages, TARGET_DELIVERIES / 1000, storm_budget=budget)
-            )
-            report(ctx, " [presence capped, RedisChannelLayer]", r, 1000, raw_rate)
+        label = " [presence capped, RedisChannelLayer]"
+        try:
+            with servers.gunicorn_asgi(ctx.mode, app, "core-layer", workers=1, **core) as server:
+                r = wsclient.run(
+                    fanout(ctx, server.ws_url, group1000, messages, TARGET_DELIVERIES / 1000, storm_budget=budget)
+                )
+        except Exception as exc:  # noqa: BLE001 - the rejected layer failing is the finding
+            ctx.add("S5", f"1,000 members{label}", None, "", note=f"failed: {exc.__class__.__name__}: {exc}"[:160])
+            return
+        report(ctx, label, r, 1000, raw_rate)
 
 
 def report(ctx: Context, label: str, r: dict[str, Any], n: int, raw_rate: float) -> None:
