@@ -31,7 +31,7 @@ from django.conf import settings
 
 from chat import commands, events, presence
 from chat.commands import SocketGrant
-from chat.dbcalls import db_call
+from chat.dbcalls import db_call, db_command
 from chat.upkeep import upkeep
 from common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
 
@@ -450,7 +450,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _send_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
-        message = await db_call(commands.command_send)(
+        message = await db_command(commands.command_send)(
             user=self.grant.user, conversation_id=cid, content=frame.get("content"), client_id=frame.get("client_id")
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})
@@ -458,7 +458,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _edit_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
         self._require(frame, "message_id", "content")
-        message = await db_call(commands.command_edit)(
+        message = await db_command(commands.command_edit)(
             user=self.grant.user, conversation_id=cid, message_id=frame["message_id"], content=frame["content"]
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})
@@ -466,7 +466,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _delete_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
         self._require(frame, "message_id")
-        message = await db_call(commands.command_delete)(
+        message = await db_command(commands.command_delete)(
             user=self.grant.user, conversation_id=cid, message_id=frame["message_id"]
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})
@@ -474,7 +474,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _read_message(self, frame: dict[str, Any], ref: Any, cid: int) -> None:
         assert self.grant is not None
         self._require(frame, "message_id")
-        message = await db_call(commands.command_read)(
+        message = await db_command(commands.command_read)(
             user=self.grant.user, conversation_id=cid, message_id=frame["message_id"]
         )
         await self._send_json({"type": "ack", "ref": ref, "message": message})

@@ -286,6 +286,9 @@ CHAT_WS_DEGRADED_POLL_SECONDS = env.float("CHAT_WS_DEGRADED_POLL_SECONDS", defau
 # after this long blocked in one send, or this many frames waiting for it.
 CHAT_WS_SEND_TIMEOUT_SECONDS = env.float("CHAT_WS_SEND_TIMEOUT_SECONDS", default=10.0)
 CHAT_WS_MAX_BACKLOG = env.int("CHAT_WS_MAX_BACKLOG", default=1000)
+# Threads per worker for socket commands (send, edit, delete, read); each keeps one
+# pooled connection, so HTTP_THREADS + this + 1 must stay under DB_POOL_MAX_SIZE.
+CHAT_WS_COMMAND_THREADS = env.int("CHAT_WS_COMMAND_THREADS", default=4)
 # A publish waits at most this long for the channel layer, and never delays a write.
 CHAT_PUBLISH_TIMEOUT = env.float("CHAT_PUBLISH_TIMEOUT", default=0.5)
 
