@@ -127,7 +127,7 @@ def test_embedded_messages_are_one_index_scan_per_conversation(alice: User, bob:
         cursor.execute("EXPLAIN " + captured[0])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # One short backward scan per conversation, in a single plan (no per-branch planning).
-    assert "Nested Loop" in plan and "Index" in plan and "Backward" in plan, plan
+    assert "Nested Loop" in plan and "Backward using chat_msg_live_idx" in plan, plan
     assert "Sort" not in plan and "Seq Scan on chat_message" not in plan, plan
 
 
