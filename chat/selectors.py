@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from chat import events
 from chat.models import Conversation, Event, Membership, Message
@@ -87,7 +88,13 @@ def message_offset_page(messages: QuerySet[Message], *, offset: int, limit: int)
 def message_json_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
-    rows = Message.objects.filter(id__in=ids).values(*MESSAGE_COLUMNS)
+    if connection.vendor == "postgresql":
+        # One array parameter instead of an IN list of hundreds: Django prepares and
+        # psycopg parses every placeholder of such a list (bench S3: 10 % of a page).
+        wanted = Message.objects.filter(id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(ids),)))
+    else:
+        wanted = Message.objects.filter(id__in=ids)
+    rows = wanted.values(*MESSAGE_COLUMNS)
     return {r["id"]: message_row_json(r) for r in rows}
 
 
