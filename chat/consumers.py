@@ -670,12 +670,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # layer's queue, as fast as they are published: look at that pile every
         # SEND_CHECK_SECONDS, not only when the send times out (at 250 sends/s, 10 s
         # of a stalled reader held 8 MB per batch in tests/test_slow_reader.py).
-        while not (await asyncio.wait((send,), timeout=SEND_CHECK_SECONDS))[0]:
-            backlog = self._backlog()
-            if backlog > settings.CHAT_WS_MAX_BACKLOG or time.monotonic() >= deadline:
-                send.cancel()
-                logger.info("closing a socket that stopped reading (%d frames behind)", backlog)
-                await self._give_up_on_slow_client()
+        try:
+            while not (await asyncio.wait((send,), timeout=SEND_CHECK_SECONDS))[0]:
+                backlog = self._backlog()
+                if backlog > settings.CHAT_WS_MAX_BACKLOG or time.monotonic() >= deadline:
+                    send.cancel()
+                    logger.info("closing a socket that stopped reading (%d frames behind)", backlog)
+                    await self._give_up_on_slow_client()
+        except asyncio.CancelledError:  # the consumer is stopping: the send goes with it
+            send.cancel()
+            raise
         try:
             send.result()
         except OSError:  # the client is gone (uvicorn's ClientDisconnected)
