@@ -59,24 +59,8 @@ def run_mode(mode: modes.Mode, profile_name: str, only: list[str], variants: boo
             stdout=subprocess.DEVNULL,
         )
         fixture = json.loads(fixture_path.read_text())
-        counts = subprocess.run(
-            [modes.PY, "-m", "bench.inproc", "--fixture", str(fixture_path)],
-            cwd=modes.ROOT,
-            env=mode.django_env(),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        fixture["query_counts"] = json.loads(counts.stdout)
-        micro = subprocess.run(
-            [modes.PY, "-m", "bench.micro"],
-            cwd=modes.ROOT,
-            env=mode.django_env(),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        fixture["micro"] = json.loads(micro.stdout)
+        fixture["query_counts"] = _json_from(mode, "bench.inproc", "--fixture", str(fixture_path))
+        fixture["micro"] = _json_from(mode, "bench.micro")
         ctx = Context(mode=mode, profile=profile, fixture=fixture, variants=variants, config=config)
         reference_points(ctx)
         for key in only:
@@ -95,6 +79,13 @@ def run_mode(mode: modes.Mode, profile_name: str, only: list[str], variants: boo
         return ctx.rows
     finally:
         mode.teardown()
+
+
+def _json_from(mode: modes.Mode, module: str, *args: str) -> dict:
+    """What a bench module run under the mode's settings prints, as JSON."""
+    command = [modes.PY, "-m", module, *args]
+    done = subprocess.run(command, cwd=modes.ROOT, env=mode.django_env(), check=True, capture_output=True, text=True)
+    return dict(json.loads(done.stdout))
 
 
 def reference_points(ctx: Context) -> None:

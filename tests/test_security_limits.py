@@ -128,8 +128,8 @@ async def test_send_budget_is_one_budget_for_rest_and_websocket(make_user: Any) 
     )
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_typing_is_coalesced_to_one_event_per_interval(make_user: Any) -> None:
+async def typist_and_reader(make_user: Any) -> tuple[Socket, Socket]:
+    """Alice's and Bob's open sockets on a new direct conversation of theirs."""
     alice, bob = await db(make_user)("alice"), await db(make_user)("bob")
     conversation, _ = await db(conversation_start_direct)(user=alice, other_user_id=bob.pk)
     typist = Socket.for_user(await db(lambda: token_pair_for_user(alice)["access"])(), conversation.pk)
@@ -137,6 +137,12 @@ async def test_typing_is_coalesced_to_one_event_per_interval(make_user: Any) -> 
     await typist.open()
     await reader.open()
     await reader.drain(0.05)
+    return typist, reader
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_typing_is_coalesced_to_one_event_per_interval(make_user: Any) -> None:
+    typist, reader = await typist_and_reader(make_user)
     for i in range(20):
         await typist.send({"type": "typing", "is_typing": True, "ref": i})
     acks = [await typist.receive_until("ack") for _ in range(20)]
@@ -155,13 +161,7 @@ async def test_typing_is_coalesced_to_one_event_per_interval(make_user: Any) -> 
 
 @pytest.mark.django_db(transaction=True)
 async def test_toggling_typing_is_rate_limited_too(make_user: Any) -> None:
-    alice, bob = await db(make_user)("alice"), await db(make_user)("bob")
-    conversation, _ = await db(conversation_start_direct)(user=alice, other_user_id=bob.pk)
-    typist = Socket.for_user(await db(lambda: token_pair_for_user(alice)["access"])(), conversation.pk)
-    reader = Socket.for_user(await db(lambda: token_pair_for_user(bob)["access"])(), conversation.pk)
-    await typist.open()
-    await reader.open()
-    await reader.drain(0.05)
+    typist, reader = await typist_and_reader(make_user)
     for i in range(30):
         await typist.send({"type": "typing", "is_typing": i % 2 == 0})
     await typist.send({"type": "ping", "ref": "done"})

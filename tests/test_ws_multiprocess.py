@@ -47,6 +47,18 @@ def send(server: LiveServer, user: User, conversation_id: int, content: str) -> 
     )
 
 
+def bob_listening_on(
+    server: LiveServer, other: LiveServer, stack: LiveStack, make_user: Callable[..., User]
+) -> tuple[User, User, Any]:
+    """Alice and Bob with a direct conversation (started on `other`), Bob's user socket
+    open on `server`."""
+    alice, bob = make_user("alice"), make_user("bob")
+    start_direct(other, alice, bob)
+    bob_socket = stack.track(server.socket(token_for(bob)))
+    bob_socket.open()
+    return alice, bob, bob_socket
+
+
 def test_rest_write_on_one_process_reaches_sockets_on_the_other(
     pair: tuple[LiveServer, LiveServer],
     live_stack: LiveStack,  # noqa: F811
@@ -107,10 +119,7 @@ def test_presence_crosses_processes(
     make_user: Callable[..., User],
 ) -> None:
     a, b = pair
-    alice, bob = make_user("alice"), make_user("bob")
-    start_direct(a, alice, bob)
-    bob_on_b = live_stack.track(b.socket(token_for(bob)))
-    bob_on_b.open()
+    alice, bob, bob_on_b = bob_listening_on(b, a, live_stack, make_user)
     assert [f for f in bob_on_b.frames if f["type"] == "presence"] == []  # alice is not online yet
 
     alice_on_a = a.socket(token_for(alice))
@@ -131,10 +140,7 @@ def test_a_socket_closed_during_its_opening_does_not_leave_its_user_online(
     make_user: Callable[..., User],
 ) -> None:
     a, b = pair
-    alice, bob = make_user("alice"), make_user("bob")
-    start_direct(a, alice, bob)
-    bob_on_b = live_stack.track(b.socket(token_for(bob)))
-    bob_on_b.open()
+    alice, _, bob_on_b = bob_listening_on(b, a, live_stack, make_user)
     token = token_for(alice)
     for _ in range(3):
         a.socket(token).close()  # gone before the server finished opening it
@@ -205,10 +211,7 @@ def test_presence_is_announced_when_quick_sockets_of_the_same_user_race_a_real_o
     make_user: Callable[..., User],
 ) -> None:
     a, b = pair
-    alice, bob = make_user("alice"), make_user("bob")
-    start_direct(a, alice, bob)
-    bob_on_b = live_stack.track(b.socket(token_for(bob)))
-    bob_on_b.open()
+    alice, _, bob_on_b = bob_listening_on(b, a, live_stack, make_user)
     token = token_for(alice)
     views = []
     for _cycle in range(3):
