@@ -33,14 +33,14 @@ migrate: install
 ## Embedded mode: SQLite (WAL) under var/, in-memory channel layer, one process.
 run: migrate
 	@echo "Parley on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws-ping-interval 20 --ws-ping-timeout 20 --ws-max-size 1048576 --lifespan off --no-server-header
+	$(BIN)/uvicorn server.asgi:application --host $(HOST) --port $(PORT) --ws-ping-interval 20 --ws-ping-timeout 20 --ws-max-size 1048576 --lifespan off --no-server-header
 
 ## Production mode: PostgreSQL + Redis, WEB_CONCURRENCY worker processes.
 serve-prod: install
 	PARLEY_ENV=production $(PY) manage.py check --deploy --fail-level ERROR
 	PARLEY_ENV=production $(PY) manage.py migrate --noinput
 	PARLEY_ENV=production $(PY) manage.py collectstatic --noinput -v0
-	PARLEY_ENV=production $(BIN)/gunicorn config.asgi:application -c config/gunicorn.py
+	PARLEY_ENV=production $(BIN)/gunicorn server.asgi:application -c server/gunicorn.py
 
 test: install-dev
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} -m "not slow"

@@ -15,7 +15,7 @@ import json
 import os
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 import django
 
@@ -25,7 +25,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from chat.models import Message  # noqa: E402
+from parley.models import Message  # noqa: E402
 
 
 def count(client: Client, method: str, path: str, token: str, **kwargs: Any) -> int:

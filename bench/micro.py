@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 import django
 
@@ -25,9 +25,9 @@ django.setup()
 import orjson  # noqa: E402
 from rest_framework.renderers import JSONRenderer  # noqa: E402
 
-from chat.api.serializers import MessageOut  # noqa: E402
-from chat.models import Message  # noqa: E402
-from chat.representations import MESSAGE_COLUMNS, message_row_json  # noqa: E402
+from parley.api.serializers import MessageOut  # noqa: E402
+from parley.models import Message  # noqa: E402
+from parley.representations import MESSAGE_COLUMNS, message_row_json  # noqa: E402
 
 
 def per_call(func: Callable[[], Any], *, seconds: float = 0.5) -> float:

@@ -18,7 +18,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.refapp")
 
-from config.settings import *  # noqa: F403
+from server.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.refapp"
 MIDDLEWARE: list[str] = []
@@ -36,7 +36,7 @@ def send(request, conversation_id: int, user_id: int):  # type: ignore[no-untype
     from django.http import HttpResponseNotAllowed, JsonResponse
     from django.utils import timezone
 
-    from chat.models import Conversation, Event, Membership, Message
+    from parley.models import Conversation, Event, Membership, Message
 
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])

@@ -2,7 +2,7 @@
 
 insert_rate     one connection, one row per transaction (each commit waits for the
                 log flush, as message_send's does), into a scratch table shaped like
-                chat_message; SQLite with the product's pragmas (WAL, NORMAL)
+                parley_message; SQLite with the product's pragmas (WAL, NORMAL)
 publish_rate    one redis-py connection, PUBLISH of a 600-byte frame, one round trip
                 each (no pipelining), as the channel layer publishes
 """

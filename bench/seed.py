@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 import django
 
@@ -41,10 +41,10 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
-from accounts.models import User  # noqa: E402
-from accounts.tokens import SESSION_CLAIM  # noqa: E402
 from bench.profiles import PROFILES, Profile  # noqa: E402
-from chat.models import Conversation, Event, Membership, Message  # noqa: E402
+from parley.models import Conversation, Event, Membership, Message  # noqa: E402
+from server.accounts.models import User  # noqa: E402
+from server.accounts.tokens import SESSION_CLAIM  # noqa: E402
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 TEXT = "The quick brown fox jumps over the lazy dog; a benchmark message of ordinary length #"

@@ -157,14 +157,14 @@ class Server:
 # --- The product ------------------------------------------------------------------------------
 
 
-def product(mode: Mode, *, workers: int = 2, settings: str = "config.settings", **env: str) -> Server:
+def product(mode: Mode, *, workers: int = 2, settings: str = "server.settings", **env: str) -> Server:
     port = free_port()
     full_env = mode.django_env(DJANGO_SETTINGS_MODULE=settings, **env)
     if mode.production:
         full_env.update({"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers)})
-        argv = [f"{BIN}/gunicorn", "config.asgi:application", "-c", "config/gunicorn.py"]
+        argv = [f"{BIN}/gunicorn", "server.asgi:application", "-c", "server/gunicorn.py"]
         return Server(f"{mode.name}-product-w{workers}", argv, full_env, port, probe="/api/auth/me/")
-    argv = [f"{BIN}/uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port), *UVICORN_FLAGS]
+    argv = [f"{BIN}/uvicorn", "server.asgi:application", "--host", "127.0.0.1", "--port", str(port), *UVICORN_FLAGS]
     return Server(f"{mode.name}-product", argv, full_env, port, probe="/api/auth/me/")
 
 
@@ -172,7 +172,7 @@ def gunicorn_asgi(mode: Mode, app: str, name: str, *, workers: int = 2, **env: s
     """Any ASGI app under production's gunicorn + ParleyWorker command."""
     port = free_port()
     full_env = mode.django_env(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY=str(workers), **env)
-    argv = [f"{BIN}/gunicorn", app, "-c", "config/gunicorn.py"]
+    argv = [f"{BIN}/gunicorn", app, "-c", "server/gunicorn.py"]
     return Server(f"{mode.name}-{name}-w{workers}", argv, full_env, port, probe="/api/auth/me/")
 
 

@@ -11,15 +11,15 @@
     BENCH_CONN_MAX_AGE=<s>       CONN_MAX_AGE where no pool is configured (SQLite: the
                                  product leaves it 0, so SQLite reconnects per request)
 
-Unset, this is config.settings exactly.
+Unset, this is server.settings exactly.
 """
 
 from __future__ import annotations
 
 import os
 
-from config.settings import *  # noqa: F403
-from config.settings import CHANNEL_LAYERS, DATABASES, REDIS_URL
+from server.settings import *  # noqa: F403
+from server.settings import CHANNEL_LAYERS, DATABASES, REDIS_URL
 
 _db = DATABASES["default"]
 _pool = int(os.environ.get("BENCH_DB_POOL", "0"))

@@ -1,6 +1,6 @@
 """The product's ASGI application with the changes the benchmark measures, by env var.
 
-    gunicorn bench.variants:application -c config/gunicorn.py     (production)
+    gunicorn bench.variants:application -c server/gunicorn.py     (production)
     uvicorn bench.variants:application ...                        (embedded)
 
     BENCH_HTTP=a2wsgi          HTTP goes to Django's WSGI handler through a2wsgi's thread
@@ -14,7 +14,7 @@
                                their members (a 1,000-member group otherwise costs N^2/2
                                presence frames when its members connect)
 
-With none set this is config.asgi.application. The settings-level alternatives (pool,
+With none set this is server.asgi.application. The settings-level alternatives (pool,
 health checks, channel layer) are in bench.settings. Only the benchmark imports this.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 
 def _http() -> Any:
@@ -41,7 +41,7 @@ def _http() -> Any:
 def _parallel_socket_threads() -> None:
     from channels.db import DatabaseSyncToAsync
 
-    from chat import consumers
+    from parley import consumers
 
     if not hasattr(consumers, "database_sync_to_async"):
         return  # the consumer no longer makes its calls through this name
@@ -55,8 +55,8 @@ def _parallel_socket_threads() -> None:
 def _presence_cap(cap: int) -> None:
     from django.db.models import Count
 
-    from chat import commands
-    from chat.models import Membership
+    from parley import commands
+    from parley.models import Membership
 
     if not hasattr(commands, "socket_authenticate") or not hasattr(commands, "co_members"):
         return  # the product caps presence itself since 141bddc
@@ -93,7 +93,7 @@ def _build() -> Any:
         _parallel_socket_threads()
     if os.environ.get("BENCH_PRESENCE_CAP"):
         _presence_cap(int(os.environ["BENCH_PRESENCE_CAP"]))
-    from config.routing import build_application
+    from server.routing import build_application
 
     return build_application(http)
 

@@ -17,8 +17,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
 
-from accounts.models import User
-from accounts.tokens import token_pair_for_user
+from server.accounts.models import User
+from server.accounts.tokens import token_pair_for_user
 
 PASSWORD = "correct-horse-battery-staple"
 _names = itertools.count(1)
@@ -31,7 +31,7 @@ def in_process_application() -> Any:
     """The product's ASGI router with Django's own ASGI handler for HTTP.
 
     Production serves REST through Django's WSGI handler on a2wsgi's threads
-    (config/asgi.py); those threads have their own database connections and cannot
+    (server/asgi.py); those threads have their own database connections and cannot
     see a test's open transaction, so in-process tests run the same views through
     Django's ASGI handler, which runs them on the test's thread. The production path
     is what the live-server tests (tests/livestack.py, tests/browser) exercise.
@@ -40,7 +40,7 @@ def in_process_application() -> Any:
     if _application is None:
         from django.core.asgi import get_asgi_application
 
-        from config.routing import build_application
+        from server.routing import build_application
 
         _application = build_application(get_asgi_application())
     return _application

@@ -13,8 +13,8 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import User
-from chat.models import Conversation, Message
+from parley.models import Conversation, Message
+from server.accounts.models import User
 from tests.conftest import Api, body
 
 CONVERSATIONS = "/api/chat/conversations/"

@@ -1,6 +1,6 @@
 """Real server processes for tests that cross a process boundary.
 
-    LiveServer      `uvicorn config.asgi:application --lifespan off` on a free port, on
+    LiveServer      `uvicorn server.asgi:application --lifespan off` on a free port, on
                     the pytest-django test database and a given Redis; its stdout and
                     stderr go to files the test can read (log hygiene checks)
     RedisServer     a private `redis-server` on a free port, which a fault test may stop
@@ -184,7 +184,7 @@ class RedisServer:
 
 
 class LiveServer:
-    """One `uvicorn config.asgi:application` process."""
+    """One `uvicorn server.asgi:application` process."""
 
     def __init__(self, name: str, workdir: Path, env: dict[str, str]) -> None:
         self.name = name
@@ -209,7 +209,7 @@ class LiveServer:
             sys.executable,
             "-m",
             "uvicorn",
-            "config.asgi:application",
+            "server.asgi:application",
             "--host",
             "127.0.0.1",
             "--port",
@@ -293,7 +293,7 @@ class LiveStack:
             self.base_env.pop(name, None)
         self.base_env.update(
             {
-                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "DJANGO_SETTINGS_MODULE": "server.settings",
                 "PARLEY_ENV": "development",
                 "DEBUG": "false",
                 "DATABASE_URL": database_url_for_test(),

@@ -31,12 +31,12 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import User
-from accounts.tokens import token_pair_for_user
-from chat.models import Conversation, Membership, Message
-from chat.services.conversations import conversation_create_group, conversation_delete, conversation_start_direct
-from chat.services.members import member_remove
-from chat.services.messages import message_delete, message_send
+from parley.models import Conversation, Membership, Message
+from parley.services.conversations import conversation_create_group, conversation_delete, conversation_start_direct
+from parley.services.members import member_remove
+from parley.services.messages import message_delete, message_send
+from server.accounts.models import User
+from server.accounts.tokens import token_pair_for_user
 
 USER_ACTORS = ("owner", "other", "stranger", "removed")
 TOKEN_ACTORS = ("deactivated", "anonymous", "expired", "alg_none", "tampered", "refresh")

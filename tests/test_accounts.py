@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import User
+from server.accounts.models import User
 from tests.conftest import PASSWORD, Api, body
 
 NEW_PASSWORD = "a-different-long-passphrase"

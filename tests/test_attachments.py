@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chat.models import Message
+from parley.models import Message
 from tests.conftest import body
 from tests.helpers import conv_url, msg_url
 

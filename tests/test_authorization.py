@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.api.urls import auth_urlpatterns, users_urlpatterns
-from accounts.models import User
-from accounts.tokens import token_pair_for_user
-from chat.api.urls import urlpatterns as chat_urlpatterns
-from chat.models import Conversation, Event, Membership, Message
+from parley.api.urls import urlpatterns as chat_urlpatterns
+from parley.models import Conversation, Event, Membership, Message
+from server.accounts.api.urls import auth_urlpatterns, users_urlpatterns
+from server.accounts.models import User
+from server.accounts.tokens import token_pair_for_user
 from tests.conftest import PASSWORD, Api, body
 
 CANARY = f"CANARY-{uuid.uuid4().hex}"

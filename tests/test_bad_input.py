@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from accounts.models import User
-from chat.models import Conversation, Event, Membership, Message
+from parley.models import Conversation, Event, Membership, Message
+from server.accounts.models import User
 from tests.conftest import PASSWORD, body
 from tests.helpers import CONVERSATIONS, MESSAGES, bulk_messages, conv_url, msg_url, send
 

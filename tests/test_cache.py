@@ -13,7 +13,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from common.cache import LocMemCache, RedisCache
+from parley.common.cache import LocMemCache, RedisCache
 from tests.conftest import Api
 from tests.livestack import shared_redis_url  # noqa: F401 - a fixture
 

@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 import pytest
 from django.db import connection
 
-from accounts.tokens import token_pair_for_user
-from chat.models import Conversation, Event, Membership, Message
-from chat.services import conversations as conversation_services
-from chat.services import messages as message_services
-from chat.services import reads as read_services
-from chat.services.sequencing import conversation_write
-from common.errors import NotParticipant
+from parley.common.errors import NotParticipant
+from parley.models import Conversation, Event, Membership, Message
+from parley.services import conversations as conversation_services
+from parley.services import messages as message_services
+from parley.services import reads as read_services
+from parley.services.sequencing import conversation_write
+from server.accounts.tokens import token_pair_for_user
 from tests.conftest import Api, body
 from tests.helpers import CONVERSATIONS, conv_url
 

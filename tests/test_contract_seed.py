@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chat.models import Conversation, Message
+from parley.models import Conversation, Message
 from tests.conftest import PASSWORD, Api, body
 from tests.helpers import CONVERSATIONS, MESSAGES, bulk_messages, conv_url, msg_url, send, start
 

@@ -1,11 +1,11 @@
-"""chat.dbcalls: a socket thread keeps its connection, and drops it only when it broke."""
+"""parley.dbcalls: a socket thread keeps its connection, and drops it only when it broke."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 
-from chat.dbcalls import _drop_broken_connections
+from parley.dbcalls import _drop_broken_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

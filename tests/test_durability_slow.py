@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from accounts.tokens import token_pair_for_user
-from chat.models import Event, Message
-from chat.services.conversations import conversation_create_group, conversation_start_direct
+from parley.models import Event, Message
+from parley.services.conversations import conversation_create_group, conversation_start_direct
+from server.accounts.tokens import token_pair_for_user
 from tests.conftest import PASSWORD
 from tests.figures import record
 from tests.livestack import ROOT, LiveStack, live_stack, shared_redis_url  # noqa: F401
@@ -189,7 +189,7 @@ def test_the_send_budget_is_shared_across_processes_and_transports(
 
 def deactivate_script(user_id: int, *, linger: float) -> str:
     return (
-        "import sys, time; from accounts.models import User; "
+        "import sys, time; from server.accounts.models import User; "
         f"u = User.objects.get(pk={user_id}); u.is_active = False; u.save(); "
         f"print(time.time()); sys.stdout.flush(); time.sleep({linger})"
     )

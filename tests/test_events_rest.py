@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from chat import events
-from chat.models import Conversation, Event, Message
-from chat.services import messages as message_services
+from parley import events
+from parley.models import Conversation, Event, Message
+from parley.services import messages as message_services
 from tests.conftest import body
 from tests.helpers import conv_url, group, msg_url, send
 

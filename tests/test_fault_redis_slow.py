@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from chat.models import Message
-from chat.services.conversations import conversation_start_direct
+from parley.models import Message
+from parley.services.conversations import conversation_start_direct
 from tests.figures import record
 from tests.livestack import LiveServer, LiveStack, live_stack, redis_server_binary  # noqa: F401
 from tests.ws import token_for

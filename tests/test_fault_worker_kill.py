@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chat.models import Message
-from chat.services.conversations import conversation_create_group
+from parley.models import Message
+from parley.services.conversations import conversation_create_group
 from tests.figures import record
 from tests.livestack import ROOT, LiveStack, free_port, live_stack, wait_for  # noqa: F401
 from tests.ws import token_for
@@ -69,7 +69,7 @@ def test_killed_workers_lose_nothing_acknowledged(live_stack: LiveStack, make_us
     log_path = live_stack.workdir / "gunicorn.log"
     with log_path.open("ab") as log:
         master = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.asgi:application", "-c", "config/gunicorn.py"],
+            [sys.executable, "-m", "gunicorn", "server.asgi:application", "-c", "server/gunicorn.py"],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.models import Conversation, Event, Membership, Message
+from parley.models import Conversation, Event, Membership, Message
 from tests.conftest import body
 from tests.helpers import CONVERSATIONS, conv_url, group, send
 

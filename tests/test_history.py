@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.models import Message
+from parley.models import Message
 from tests.conftest import body
 from tests.helpers import CONVERSATIONS, bulk_messages, conv_url, msg_url, send, start
 

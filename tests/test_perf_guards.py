@@ -3,7 +3,7 @@
 Part of `make test`: on PostgreSQL (the second CI run) the EXPLAIN guards run too.
 
 - send_message runs a fixed budget of statements, whatever the conversation's size;
-- the keyset history page is a range scan of chat_msg_live_idx on PostgreSQL (EXPLAIN
+- the keyset history page is a range scan of parley_msg_live_idx on PostgreSQL (EXPLAIN
   with sorts and sequential scans disabled, as at scale: the index gives the order),
   and the conversation list starts from the user's memberships, not a table scan, so
   their cost does not grow with the table;
@@ -27,11 +27,11 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
-from chat import selectors
-from chat.models import Conversation, Membership, Message
-from chat.services import conversations as conversation_services
-from chat.services import messages as message_services
+from parley import selectors
+from parley.models import Conversation, Membership, Message
+from parley.services import conversations as conversation_services
+from parley.services import messages as message_services
+from server.accounts.models import User
 from tests.conftest import body
 
 SMALL, LARGE = 2, 40
@@ -90,7 +90,7 @@ def test_keyset_page_is_an_index_range_scan(alice: User, bob: User, peers: list[
         for n in range(30):
             message_services.message_send(sender=alice, conversation_id=conversation.pk, content=f"m{n}")
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE chat_message")
+        cursor.execute("ANALYZE parley_message")
         # At test scale "read 30 rows and sort them" is cheaper and the planner rightly
         # takes it; without sorts it must show which index serves the order at scale.
         cursor.execute("SET LOCAL enable_sort = off")
@@ -102,7 +102,7 @@ def test_keyset_page_is_an_index_range_scan(alice: User, bob: User, peers: list[
         if before is not None:
             messages = messages.filter(id__lt=before)
         plan = str(messages.order_by("-id").values("id")[:51].explain())
-        assert "chat_msg_live_idx" in plan, plan
+        assert "parley_msg_live_idx" in plan, plan
         assert "Sort" not in plan and "Seq Scan" not in plan, plan
 
 
@@ -121,14 +121,14 @@ def test_embedded_messages_are_one_index_scan_per_conversation(alice: User, bob:
     captured = [q["sql"] for q in queries]
     assert len(ids) == 50 and len(captured) == 1
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE chat_message")
+        cursor.execute("ANALYZE parley_message")
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + captured[0])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # One short backward scan per conversation, in a single plan (no per-branch planning).
-    assert "Nested Loop" in plan and "Backward using chat_msg_live_idx" in plan, plan
-    assert "Sort" not in plan and "Seq Scan on chat_message" not in plan, plan
+    assert "Nested Loop" in plan and "Backward using parley_msg_live_idx" in plan, plan
+    assert "Sort" not in plan and "Seq Scan on parley_message" not in plan, plan
 
 
 @pytest.mark.django_db
@@ -141,15 +141,15 @@ def test_conversation_list_is_driven_by_the_users_memberships(alice: User, peers
         for friend in peers[10:30]:
             conversation_services.conversation_start_direct(user=other, other_user_id=friend.pk)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE chat_membership")
-        cursor.execute("ANALYZE chat_conversation")
+        cursor.execute("ANALYZE parley_membership")
+        cursor.execute("ANALYZE parley_conversation")
     plan = str(
         Conversation.objects.filter(memberships__user_id=peers[0].pk, memberships__hidden=False)
         .order_by("-updated_at", "-id")
         .values("id")[:51]
         .explain()
     )
-    assert "Seq Scan on chat_membership" not in plan, plan
+    assert "Seq Scan on parley_membership" not in plan, plan
     assert Membership.objects.filter(user=peers[0]).count() == 21
 
 
@@ -188,7 +188,7 @@ async def _connect(token: str) -> None:
 def test_socket_connect_queries_do_not_grow_with_conversations(alice: User, peers: list[User], api: Any) -> None:
     from asgiref.sync import async_to_sync
 
-    from accounts.tokens import token_pair_for_user
+    from server.accounts.tokens import token_pair_for_user
 
     token = token_pair_for_user(alice)["access"]
     for other in peers[:SMALL]:

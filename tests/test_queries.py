@@ -13,12 +13,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
-from chat.models import Message
-from chat.services import conversations as conversation_services
-from chat.services import members as member_services
-from chat.services import messages as message_services
-from chat.services import reads as read_services
+from parley.models import Message
+from parley.services import conversations as conversation_services
+from parley.services import members as member_services
+from parley.services import messages as message_services
+from parley.services import reads as read_services
+from server.accounts.models import User
 from tests.conftest import body
 from tests.helpers import CONVERSATIONS, MESSAGES, conv_url
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chat.models import Event, Membership, Message
+from parley.models import Event, Membership, Message
 from tests.conftest import body
 from tests.helpers import CONVERSATIONS, conv_url, group, msg_url, send
 

@@ -3,9 +3,9 @@ so the OpenAPI schema describes what clients really receive."""
 
 from __future__ import annotations
 
-from chat.api.serializers import ConversationOut, MessageOut
-from chat.models import Message
-from chat.representations import MESSAGE_COLUMNS, message_json, message_row_json
+from parley.api.serializers import ConversationOut, MessageOut
+from parley.models import Message
+from parley.representations import MESSAGE_COLUMNS, message_json, message_row_json
 from tests.conftest import body
 from tests.helpers import conv_url, msg_url
 

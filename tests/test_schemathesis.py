@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from chat.services.conversations import conversation_create_group, conversation_start_direct
-from chat.services.messages import message_send
+from parley.services.conversations import conversation_create_group, conversation_start_direct
+from parley.services.messages import message_send
 from tests.figures import record
 from tests.livestack import LiveStack, live_stack  # noqa: F401
 from tests.ws import token_for

@@ -19,11 +19,11 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings as django_settings
 
-from accounts.models import User
-from accounts.tokens import token_pair_for_user
-from chat.models import Conversation, Membership, Message
-from chat.services.conversations import conversation_create_group, conversation_start_direct
-from common.ratelimit import parse_rate, rate_limit_hit
+from parley.common.ratelimit import parse_rate, rate_limit_hit
+from parley.models import Conversation, Membership, Message
+from parley.services.conversations import conversation_create_group, conversation_start_direct
+from server.accounts.models import User
+from server.accounts.tokens import token_pair_for_user
 from tests.conftest import PASSWORD, Api, body
 from tests.figures import record
 from tests.helpers import bulk_messages, conv_url

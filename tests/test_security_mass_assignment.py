@@ -19,8 +19,8 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
-from chat.models import Conversation, Membership, Message
+from parley.models import Conversation, Membership, Message
+from server.accounts.models import User
 from tests.conftest import PASSWORD, Api
 from tests.figures import record
 from tests.security_world import USER_ACTORS, World, build_world

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from accounts.models import User
-from accounts.tokens import token_pair_for_user
-from chat.models import Message
+from parley.models import Message
+from server.accounts.models import User
+from server.accounts.tokens import token_pair_for_user
 from tests.conftest import PASSWORD, Api
 from tests.figures import record
 from tests.security_world import ACTORS, USER_ACTORS, LogLines, World, build_world
@@ -49,7 +49,7 @@ class Op:
 
 
 def _other_member(w: World, user: User | None, conversation_id: int) -> dict[str, int]:
-    from chat.models import Membership
+    from parley.models import Membership
 
     others = Membership.objects.filter(conversation_id=conversation_id).exclude(user=user)
     target = others.values_list("user_id", flat=True).first()

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from accounts.models import User
-from accounts.tokens import token_pair_for_user
-from chat.services.conversations import conversation_create_group
-from chat.services.messages import message_send
+from parley.services.conversations import conversation_create_group
+from parley.services.messages import message_send
+from server.accounts.models import User
+from server.accounts.tokens import token_pair_for_user
 from tests.conftest import PASSWORD, Api
 from tests.figures import record
 from tests.ws import Socket

@@ -23,8 +23,8 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
-from accounts.models import User
-from chat.models import Message
+from parley.models import Message
+from server.accounts.models import User
 from tests.conftest import body
 from tests.figures import record
 from tests.helpers import conv_url

@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from accounts.models import User
-from chat.models import Membership, Message
-from chat.services.conversations import conversation_start_direct
-from chat.services.messages import message_send
+from parley.models import Membership, Message
+from parley.services.conversations import conversation_start_direct
+from parley.services.messages import message_send
+from server.accounts.models import User
 from tests.figures import record
 from tests.security_world import ACTORS, TOKEN_ACTORS, USER_ACTORS, LogLines, World, build_world, canary
 from tests.ws import Socket

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chat.services.conversations import conversation_start_direct
+from parley.services.conversations import conversation_start_direct
 from tests.figures import record
 from tests.livestack import LiveServer, LiveStack, live_stack, redis_server_binary  # noqa: F401
 from tests.ws import token_for

@@ -14,15 +14,15 @@ import pytest
 from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import User
-from accounts.services import session_logout, user_change_password
-from accounts.tokens import token_pair_for_user
-from chat import events
-from chat.models import Event, Message
-from chat.services.conversations import conversation_create_group, conversation_delete, conversation_start_direct
-from chat.services.members import member_remove, members_add
-from chat.services.messages import message_delete, message_edit, message_send
-from chat.services.reads import read_pointer_move
+from parley import events
+from parley.models import Event, Message
+from parley.services.conversations import conversation_create_group, conversation_delete, conversation_start_direct
+from parley.services.members import member_remove, members_add
+from parley.services.messages import message_delete, message_edit, message_send
+from parley.services.reads import read_pointer_move
+from server.accounts.models import User
+from server.accounts.services import session_logout, user_change_password
+from server.accounts.tokens import token_pair_for_user
 from tests.conftest import PASSWORD
 from tests.ws import Socket, atoken_for
 

@@ -17,8 +17,8 @@ from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chat.models import Message
-from chat.services.conversations import conversation_start_direct
+from parley.models import Message
+from parley.services.conversations import conversation_start_direct
 from tests.ws import Socket, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from accounts.models import User
+from server.accounts.models import User
 from tests.livestack import LiveServer, LiveStack, live_stack, shared_redis_url, wait_for  # noqa: F401
 from tests.ws import token_for
 

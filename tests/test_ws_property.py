@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from accounts.models import User
+from server.accounts.models import User
 from tests.ws import Socket, atoken_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -302,7 +302,7 @@ def lose_doorbells(monkeypatch: pytest.MonkeyPatch, seed: int, rate: float) -> N
     """The channel layer is at-most-once: drop a seeded share of the durable doorbells
     (as a full channels-redis queue or a Redis blip would), so that gap filling and the
     periodic resync have work to do."""
-    from chat import events
+    from parley import events
 
     publish = events.publish_to_conversation
     rng = random.Random(f"loss-{seed}")

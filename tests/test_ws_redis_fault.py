@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from accounts.models import User
+from server.accounts.models import User
 from tests.livestack import LiveServer, LiveStack, WsClient, live_stack, redis_server_binary  # noqa: F401
 from tests.ws import token_for
 
@@ -193,7 +193,7 @@ def test_a_socket_opened_during_an_outage_still_hears_logout(
     """A socket served from the database because Redis was down when it opened must
     still end with its login session once Redis is back (SPEC 3: logout closes the
     session's sockets within a second)."""
-    from accounts.tokens import token_pair_for_user
+    from server.accounts.tokens import token_pair_for_user
 
     redis = live_stack.start_redis(redis_server_binary)
     server = live_stack.start_server(redis_url=redis.url, **FAST_RESYNC)

@@ -1,8 +1,8 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from chat.services.conversations import conversation_start_direct
-from chat.services.messages import message_send
+from parley.services.conversations import conversation_start_direct
+from parley.services.messages import message_send
 from tests.ws import Socket, atoken_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,8 +9,8 @@ from urllib.parse import quote
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from accounts.models import User
-from accounts.tokens import token_pair_for_user
+from server.accounts.models import User
+from server.accounts.tokens import token_pair_for_user
 
 
 def token_for(user: User) -> str:

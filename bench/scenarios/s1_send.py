@@ -120,9 +120,9 @@ def variants(ctx: Context, product_rate: float, bare_rate: float, seconds: float
             m, app, "a2wsgi-persistent", workers=w, **a2wsgi, **persistent
         ),
         "gunicorn gthread WSGI (4 threads)": servers.gunicorn_wsgi(
-            m, "config.wsgi:application", "gthread", workers=w, threads=4
+            m, "server.wsgi:application", "gthread", workers=w, threads=4
         ),
-        "granian ASGI": servers.granian(m, "config.asgi:application", "granian", workers=w),
+        "granian ASGI": servers.granian(m, "server.asgi:application", "granian", workers=w),
     }
     for name, server in candidates.items():
         try:

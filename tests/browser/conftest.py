@@ -1,6 +1,6 @@
 """End-to-end wiring for the web client: a real server process and Debian's Chromium.
 
-    parley_server   uvicorn serving config.asgi on a free port, with its own SQLite
+    parley_server   uvicorn serving server.asgi on a free port, with its own SQLite
                     file and media folder; `restart()` stops and starts it on the same
                     port and database, as an operator's restart would
     browser         one headless Chromium per test worker (never a downloaded build)
@@ -81,7 +81,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A real `uvicorn config.asgi:application` process on its own database."""
+    """A real `uvicorn server.asgi:application` process on its own database."""
 
     def __init__(self, workdir: Path, template_db: Path, **env: str) -> None:
         self.workdir = workdir
@@ -100,7 +100,7 @@ class LiveServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "config.asgi:application",
+                "server.asgi:application",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ParleyConfig(AppConfig):
+    name = "parley"
+    label = "parley"
+    verbose_name = "Parley chat"

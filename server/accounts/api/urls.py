@@ -1,0 +1,17 @@
+from django.urls import path, re_path
+
+from server.accounts.api import views
+
+auth_urlpatterns = [
+    path("register/", views.RegisterView.as_view(), name="auth-register"),
+    # The seed's original code also answered without the slash; keep both.
+    re_path(r"^login/?$", views.LoginView.as_view(), name="auth-login"),
+    path("refresh/", views.RefreshView.as_view(), name="auth-refresh"),
+    path("logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("me/", views.MeView.as_view(), name="auth-me"),
+    path("password/", views.PasswordChangeView.as_view(), name="auth-password"),
+]
+
+users_urlpatterns = [
+    path("", views.UserSearchView.as_view(), name="user-search"),
+]

@@ -1,0 +1,365 @@
+"""Parley settings: read from the environment only (see `.env.example`).
+
+Two run modes share this file:
+
+    development (default)  SQLite in WAL mode under var/, in-memory channel layer,
+                           a secret key generated once into var/secret_key
+    production             PARLEY_ENV=production: DATABASE_URL, REDIS_URL and SECRET_KEY
+                           must be set, DEBUG must be off, or the process refuses to start
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from server.web.csp import add_static_headers
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+PARLEY_ENV = env.str("PARLEY_ENV", default="development")
+if PARLEY_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("PARLEY_ENV must be 'development' or 'production'.")
+PRODUCTION = PARLEY_ENV == "production"
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _development_secret_key() -> str:
+    """A random key kept in var/ so that tokens survive a restart of `make run`."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off when PARLEY_ENV=production.")
+    if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("django-insecure") or "change-me" in SECRET_KEY:
+        raise ImproperlyConfigured("Set SECRET_KEY to a random value of at least 32 characters in production.")
+    for required in ("DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"):
+        if not env.str(required, default=""):
+            raise ImproperlyConfigured(f"{required} must be set when PARLEY_ENV=production.")
+elif not SECRET_KEY:
+    SECRET_KEY = _development_secret_key()
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+# Browsers always send Origin on a WebSocket handshake; only these may open one.
+# Empty means "the hosts in ALLOWED_HOSTS, on any port and scheme".
+WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])
+
+# Absolute base for attachment URLs in JSON (e.g. https://chat.example.com); empty means
+# path-only URLs, resolved by clients against the API's own origin.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "server.accounts",
+    "parley",
+    "server.web",
+]
+
+MIDDLEWARE = [
+    "parley.common.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "server.urls"
+# Threads per worker process serving REST (server/asgi.py); keep under DB_POOL_MAX_SIZE.
+HTTP_THREADS = env.int("HTTP_THREADS", default=8)
+WSGI_APPLICATION = "server.wsgi.application"
+ASGI_APPLICATION = "server.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'parley.sqlite3'}"),
+}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Keep connections: each new one runs the pragmas below and checkpoints the WAL when
+    # closed (bench: WebSocket send -> ack 21.6 -> 3.3 ms with 600 s).
+    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
+    _db["OPTIONS"] = {
+        # Writers take the lock at BEGIN, so two writers queue instead of deadlocking
+        # on a read-to-write upgrade; WAL lets readers run beside the writer.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;PRAGMA foreign_keys=ON"
+        ),
+    }
+    # A file, not Django's shared in-memory database: threads in the concurrency tests
+    # then get SQLite's real locking (busy timeout) instead of "table is locked".
+    # One file per test process, so that two test runs never share one.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-parley-{os.getpid()}.sqlite3")}
+else:
+    # A connection pool per process, not persistent per-thread connections: under ASGI
+    # each request runs in a thread of its own, and CONN_MAX_AGE left one open
+    # connection behind per thread until PostgreSQL ran out (tests/test_durability_slow).
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})
+    _db["OPTIONS"].setdefault("connect_timeout", 5)
+    # A worker needs at most HTTP_THREADS + 1 connections at once, so a wait for one
+    # means the database is unreachable: answer 503 after a few seconds, not ten.
+    _db["OPTIONS"]["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
+        # Give up a reconnection series quickly; the next request starts a fresh one.
+        # psycopg's default backs off for five minutes, so after a long outage the
+        # pool could wait half as long again before it tried the database.
+        "reconnect_timeout": 5.0,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Channel layer and cache ------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py's default 5 s read timeout would drop idle pub/sub
+                        # connections; keepalives and health checks detect dead peers.
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 2,
+                        "socket_keepalive": True,
+                        "health_check_interval": 15,
+                    }
+                ],
+                "prefix": env.str("CHANNEL_PREFIX", default="parley"),
+            },
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "parley.common.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_PREFIX", default="parley"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    # Capacity per socket: past it the layer drops frames (sockets then fill the gap
+    # from the database); the default of 100 lost the tail of bursts (bench S7).
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000, "expiry": 60}}
+    }
+    CACHES = {"default": {"BACKEND": "parley.common.cache.LocMemCache"}}
+
+# --- Auth -------------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "CHECK_REVOKE_TOKEN": True,  # a password change invalidates every token
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "TOKEN_OBTAIN_SERIALIZER": "server.accounts.api.serializers.LoginSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "server.accounts.api.serializers.RefreshSerializer",
+}
+
+# --- REST framework -----------------------------------------------------------------------
+
+_renderers = ["parley.common.renderers.ORJSONRenderer"]
+if DEBUG:
+    _renderers.append("rest_framework.renderers.BrowsableAPIRenderer")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["server.accounts.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": _renderers,
+    "DEFAULT_PARSER_CLASSES": [
+        "parley.common.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "parley.common.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Parley API",
+    "DESCRIPTION": (
+        "REST API of Parley, a self-hostable chat backend. Live delivery is over WebSocket; see docs/websocket.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Chat limits (SPEC section 4) -------------------------------------------------------------
+
+CHAT_MAX_CONTENT_LENGTH = env.int("CHAT_MAX_CONTENT_LENGTH", default=10_000)
+CHAT_MAX_ATTACHMENT_BYTES = env.int("CHAT_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
+CHAT_MAX_PAGE_SIZE = env.int("CHAT_MAX_PAGE_SIZE", default=500)
+CHAT_DEFAULT_PAGE_SIZE = env.int("CHAT_DEFAULT_PAGE_SIZE", default=50)
+CHAT_EMBEDDED_MESSAGES = env.int("CHAT_EMBEDDED_MESSAGES", default=50)
+CHAT_CONVERSATIONS_PAGE_SIZE = env.int("CHAT_CONVERSATIONS_PAGE_SIZE", default=50)
+CHAT_MAX_GROUP_MEMBERS = env.int("CHAT_MAX_GROUP_MEMBERS", default=1_000)
+CHAT_MAX_TITLE_LENGTH = 200
+CHAT_EVENTS_PAGE_SIZE = env.int("CHAT_EVENTS_PAGE_SIZE", default=500)
+CHAT_WS_MAX_FRAME_BYTES = env.int("CHAT_WS_MAX_FRAME_BYTES", default=64 * 1024)
+# Presence is announced in conversations up to this size: in a 1,000-member group every
+# member's arrival would go to every other member (N^2/2 frames; bench S5).
+CHAT_PRESENCE_MAX_MEMBERS = env.int("CHAT_PRESENCE_MAX_MEMBERS", default=100)
+CHAT_WS_MAX_SOCKETS_PER_USER = env.int("CHAT_WS_MAX_SOCKETS_PER_USER", default=20)
+CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0)
+CHAT_WS_AUTH_TIMEOUT_SECONDS = env.float("CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0)
+# Sockets refresh presence every heartbeat and compare cursors with the database every
+# resync, catching events whose doorbell was lost (e.g. while Redis was down).
+CHAT_WS_HEARTBEAT_SECONDS = env.float("CHAT_WS_HEARTBEAT_SECONDS", default=30.0)
+CHAT_WS_RESYNC_SECONDS = env.float("CHAT_WS_RESYNC_SECONDS", default=60.0)
+# A socket opened while the channel layer is unreachable polls the database this often.
+CHAT_WS_DEGRADED_POLL_SECONDS = env.float("CHAT_WS_DEGRADED_POLL_SECONDS", default=2.0)
+# A client that does not read is closed (4408) rather than queued for without bound:
+# after this long blocked in one send, or this many frames waiting for it.
+CHAT_WS_SEND_TIMEOUT_SECONDS = env.float("CHAT_WS_SEND_TIMEOUT_SECONDS", default=10.0)
+CHAT_WS_MAX_BACKLOG = env.int("CHAT_WS_MAX_BACKLOG", default=1000)
+# Threads per worker for socket commands (send, edit, delete, read); each keeps one
+# pooled connection, so HTTP_THREADS + this + 1 must stay under DB_POOL_MAX_SIZE.
+CHAT_WS_COMMAND_THREADS = env.int("CHAT_WS_COMMAND_THREADS", default=4)
+# A publish waits at most this long for the channel layer, and never delays a write.
+CHAT_PUBLISH_TIMEOUT = env.float("CHAT_PUBLISH_TIMEOUT", default=0.5)
+
+# Rate limits: "<count>/<seconds>", shared by every worker through the cache.
+RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="10/60"),
+    "register": env.str("RATE_LIMIT_REGISTER", default="10/3600"),
+    "send": env.str("RATE_LIMIT_SEND", default="1200/60"),
+    "ws_command": env.str("RATE_LIMIT_WS_COMMAND", default="60/1"),
+}
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+
+# Uploads: files over this stay on disk while parsed; the request limit is enforced
+# before any byte is read (common.middleware.RequestSizeLimitMiddleware).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+MAX_REQUEST_BYTES = CHAT_MAX_ATTACHMENT_BYTES + 1024 * 1024
+
+# --- Static and media ---------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
+# Never served as /media/: attachments go out only through the authorizing download view.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = "/nonexistent-media/"
+
+# --- Security headers -------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+# Only the Django admin uses cookies; behind TLS they must not travel in clear.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"redact_tokens": {"()": "parley.common.logging.RedactTokensFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # uvicorn installs its own handlers before Django starts; these replace them with
+    # ours (which redact tokens): its access log and its "WebSocket /path?token=..." lines.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

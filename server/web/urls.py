@@ -1,0 +1,5 @@
+from django.urls import path
+
+from server.web.views import index
+
+urlpatterns = [path("", index, name="web-index")]

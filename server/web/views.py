@@ -1,0 +1,45 @@
+"""Serves the single page of the web client; everything else is static files.
+
+The page is the static `index.html` with the server's upload and message limits filled
+into two `<meta>` tags, so the client can explain a limit before it uploads anything.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from server.web.csp import CONTENT_SECURITY_POLICY
+
+INDEX = Path(__file__).resolve().parent / "static" / "web" / "index.html"
+
+LIMIT_META = re.compile(rb'(<meta name="(parley-[a-z-]+)" content=")[0-9]*(">)')
+
+
+def _limits() -> dict[bytes, int]:
+    return {
+        b"parley-max-attachment-bytes": int(settings.CHAT_MAX_ATTACHMENT_BYTES),
+        b"parley-max-content-length": int(settings.CHAT_MAX_CONTENT_LENGTH),
+    }
+
+
+def render_index() -> bytes:
+    limits = _limits()
+
+    def fill(match: re.Match[bytes]) -> bytes:
+        value = limits.get(match.group(2))
+        return match.group(0) if value is None else match.group(1) + str(value).encode() + match.group(3)
+
+    return LIMIT_META.sub(fill, INDEX.read_bytes())
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(render_index(), content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response["Cache-Control"] = "no-cache"
+    return response
