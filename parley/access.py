@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 
 from parley.common.errors import Forbidden, NotFound, NotParticipant
 from parley.models import Conversation, Membership, Message
-from server.accounts.models import User
+from parley.users import User
 
 
 def membership_get(*, user: User, conversation_id: int) -> Membership:

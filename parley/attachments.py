@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import IO
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 
 from parley.common.errors import InvalidInput, NotFound, PayloadTooLarge
+from parley.conf import parley_settings
 from parley.models import attachment_upload_to
 from parley.storage import attachment_storage
 
@@ -72,8 +72,8 @@ def sniff_content_type(head: bytes) -> str:
 
 def attachment_validate(upload: UploadedFile) -> None:
     size = upload.size or 0
-    if size > settings.CHAT_MAX_ATTACHMENT_BYTES:
-        limit_mib = settings.CHAT_MAX_ATTACHMENT_BYTES / (1024 * 1024)
+    if size > parley_settings.MAX_ATTACHMENT_BYTES:
+        limit_mib = parley_settings.MAX_ATTACHMENT_BYTES / (1024 * 1024)
         raise PayloadTooLarge(f"The attachment is larger than the {limit_mib:g} MiB limit.")
     if size == 0:
         raise InvalidInput("The attachment is empty.", field="attachment", code="empty_attachment")

@@ -10,31 +10,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, OuterRef, Subquery
 
 from parley import access, events, presence, selectors
+from parley.auth import Authenticated, authenticate_token, session_user, still_valid
 from parley.common.errors import AppError, NotFound
+from parley.conf import parley_settings
 from parley.models import Conversation, Membership, Message
 from parley.representations import message_json
 from parley.services import messages as message_services
 from parley.services import reads as read_services
 from parley.services.validation import clean_id
-from server.accounts.models import User
-from server.accounts.tokens import Authenticated, authenticate_access_token, session_still_valid
+from parley.users import User, display_name, wire_id
 
 CATCH_UP_PAGE = 500
 
 
 @dataclass
 class SocketGrant:
-    user: User
-    session_id: str | None
-    expires_at: int
-    password_fingerprint: str | None
+    auth: Authenticated
     subscribe: list[int]  # conversation groups this socket listens to
     member_of: list[int]  # every conversation of the user
-    presence_in: list[int]  # the small ones, where presence is announced (CHAT_PRESENCE_MAX_MEMBERS)
+    presence_in: list[int]  # the small ones, where presence is announced (PRESENCE_MAX_MEMBERS)
+    name: str  # the display name, read here: a host's DISPLAY_NAME may query the database
+
+    @property
+    def user(self) -> User:
+        return self.auth.user
+
+    @property
+    def user_wire_id(self) -> Any:
+        """The user's id as frames carry it (a number, or a UUID's text)."""
+        return wire_id(self.auth.user.pk)
 
 
 class TooManySockets(AppError):
@@ -43,11 +50,11 @@ class TooManySockets(AppError):
     default_detail = "Too many open sockets for this user."
 
 
-def socket_open(*, token: str, conversation_id: int | None) -> SocketGrant:
+def socket_open(*, token: str | None, session: Any = None, conversation_id: int | None) -> SocketGrant:
     """Everything a handshake needs before subscribing, in one thread hop: check the
-    token and, for a conversation socket, membership (4401/4403/4404); count the socket
-    against the user's limit (4429)."""
-    auth = authenticate_access_token(token)
+    token (or the session's user) and, for a conversation socket, membership
+    (4401/4403/4404); count the socket against the user's limit (4429)."""
+    auth = authenticate_token(token) if token else session_user(session)
     if conversation_id is not None:
         access.membership_get(user=auth.user, conversation_id=conversation_id)
     rows = list(
@@ -56,14 +63,12 @@ def socket_open(*, token: str, conversation_id: int | None) -> SocketGrant:
         .values_list("conversation_id", "size")
     )
     member_of = [cid for cid, _ in rows]
-    presence_in = [cid for cid, size in rows if (size or 0) <= settings.CHAT_PRESENCE_MAX_MEMBERS]
+    presence_in = [cid for cid, size in rows if (size or 0) <= parley_settings.PRESENCE_MAX_MEMBERS]
     subscribe = [conversation_id] if conversation_id is not None else member_of
-    if presence.socket_opened(auth.user.pk) > settings.CHAT_WS_MAX_SOCKETS_PER_USER:
+    if presence.socket_opened(auth.user.pk) > parley_settings.WS_MAX_SOCKETS_PER_USER:
         presence.socket_closed(auth.user.pk)
         raise TooManySockets()
-    return SocketGrant(
-        auth.user, auth.session_id, auth.expires_at, auth.password_fingerprint, subscribe, member_of, presence_in
-    )
+    return SocketGrant(auth, subscribe, member_of, presence_in, display_name(auth.user))
 
 
 _member_count = (
@@ -83,9 +88,9 @@ def socket_close(*, user_id: int) -> bool:
     return False
 
 
-def socket_reauthenticate(*, token: str, user_id: int) -> Authenticated:
+def socket_reauthenticate(*, token: str, user_id: Any) -> Authenticated:
     """A fresh token for an open socket: it must be the same user's."""
-    auth = authenticate_access_token(token)
+    auth = authenticate_token(token)
     if auth.user.pk != user_id:
         raise NotFound("The token belongs to another user.", code="wrong_user")
     return auth
@@ -166,9 +171,7 @@ def socket_last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
 
 def socket_still_authorized(grant: SocketGrant) -> bool:
     """For a socket that cannot hear revocations: is its token's session still good?"""
-    return session_still_valid(
-        user_id=grant.user.pk, session_id=grant.session_id, password_fingerprint=grant.password_fingerprint
-    )
+    return still_valid(grant.auth)
 
 
 # --- Commands ----------------------------------------------------------------------------------

@@ -27,13 +27,14 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
-from django.conf import settings
 
 from parley import commands, events, presence
 from parley.commands import SocketGrant
 from parley.common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
+from parley.conf import parley_settings
 from parley.dbcalls import db_call, db_command
 from parley.upkeep import upkeep
+from parley.users import wire_id
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         layer = self.channel_layer or get_channel_layer(self.channel_layer_alias)
         if layer is None:
             return False
-        timeout = settings.CHAT_PUBLISH_TIMEOUT * 4
+        timeout = parley_settings.PUBLISH_TIMEOUT * 4
         try:
             if not self.channel_name:
                 self.channel_name = await asyncio.wait_for(layer.new_channel(), timeout=timeout)
@@ -160,7 +161,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.expiry: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
-        rate, seconds = (int(x) for x in settings.RATE_LIMITS["ws_command"].split("/"))
+        rate, seconds = (int(x) for x in parley_settings.RATE_LIMITS["ws_command"].split("/"))
         self.budget = CommandBudget(rate=rate / seconds, burst=rate)
         route = self.scope.get("url_route", {}).get("kwargs", {})
         if route.get("conversation_id"):
@@ -175,8 +176,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_BAD_REQUEST)
             return
         token = query.get("token", [None])[0]
-        if token:
-            await self._open(token)
+        session_user = self.scope.get("user")  # set by AuthMiddlewareStack, when the host uses it
+        if token or getattr(session_user, "is_authenticated", False):
+            await self._open(token or None)
         else:
             self.tasks.append(asyncio.ensure_future(self._auth_deadline()))
 
@@ -201,16 +203,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return since
 
     async def _auth_deadline(self) -> None:
-        await asyncio.sleep(settings.CHAT_WS_AUTH_TIMEOUT_SECONDS)
+        await asyncio.sleep(parley_settings.WS_AUTH_TIMEOUT_SECONDS)
         if self.grant is None:
             await self._send_error(None, "auth_timeout", "Send an auth frame or a ?token= first.")
             await self._close(CLOSE_UNAUTHORIZED)
 
-    async def _open(self, token: str) -> None:
+    async def _open(self, token: str | None) -> None:
         """Two thread hops: check and count (before subscribing), then catch up and learn
         presence (after subscribing, so nothing published in between is lost)."""
         try:
-            grant = await db_call(commands.socket_open)(token=token, conversation_id=self.conversation_id)
+            grant = await db_call(commands.socket_open)(
+                token=token, session=self.scope.get("user"), conversation_id=self.conversation_id
+            )
         except AppError as error:
             await self._send_error(None, error.code, error.detail)
             await self._close(close_code_for(error))
@@ -250,7 +254,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.cursors[cid] = seq
                 grant.member_of.append(cid)
         await self._send_json(
-            {"type": "ready", "user": user_id, "conversations": {str(k): v for k, v in self.cursors.items()}}
+            {"type": "ready", "user": grant.user_wire_id, "conversations": {str(k): v for k, v in self.cursors.items()}}
         )
         await self._send_presence(catch_up.online)
         upkeep.register(self)
@@ -260,8 +264,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _send_presence(self, online: list[int]) -> None:
         for user_id in online:
-            if self.seen_presence.get(user_id) is not True:
-                self.seen_presence[user_id] = True
+            key = wire_id(user_id)  # as live presence frames carry it
+            if self.seen_presence.get(key) is not True:
+                self.seen_presence[key] = True
                 await self._send_json(events.presence(user_id=user_id, online=True))
 
     async def _presence_snapshot(self, conversation_ids: list[int]) -> None:
@@ -315,7 +320,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         stands (it cannot hear a logout), catches up, and tries to re-attach."""
         assert self.grant is not None
         while self.degraded and not self.closing:
-            await asyncio.sleep(settings.CHAT_WS_DEGRADED_POLL_SECONDS)
+            await asyncio.sleep(parley_settings.WS_DEGRADED_POLL_SECONDS)
             if not await db_call(commands.socket_still_authorized)(self.grant):
                 await self._send_error(None, "session_ended", "Access ended.")
                 await self._close(CLOSE_UNAUTHORIZED)
@@ -341,7 +346,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.expiry.cancel()
         if self.grant is None:
             return
-        delay = max(0.0, self.grant.expires_at - time.time())
+        if self.grant.auth.expires_at is None:  # a session socket: revoked by logout only
+            return
+        delay = max(0.0, self.grant.auth.expires_at - time.time())
         self.expiry = asyncio.get_running_loop().call_later(delay, self._expired)
 
     def _expired(self) -> None:
@@ -359,10 +366,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self._send_error(None, "binary_not_supported", "Send JSON text frames.")
             return
-        limit = settings.CHAT_WS_MAX_FRAME_BYTES
+        limit = parley_settings.WS_MAX_FRAME_BYTES
         if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
             await self._send_error(
-                None, "frame_too_large", f"Frames are limited to {settings.CHAT_WS_MAX_FRAME_BYTES} bytes."
+                None, "frame_too_large", f"Frames are limited to {parley_settings.WS_MAX_FRAME_BYTES} bytes."
             )
             return
         if not self.budget.take():
@@ -442,9 +449,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             auth = await db_call(commands.socket_reauthenticate)(token=token, user_id=self.grant.user.pk)
         except NotFound as error:
             raise NotAuthenticated(error.detail, code=error.code) from None
-        self.grant.expires_at = auth.expires_at
-        self.grant.session_id = auth.session_id
-        self.grant.password_fingerprint = auth.password_fingerprint
+        self.grant.auth = auth
         self._watch_expiry()
         await self._send_json({"type": "ack", "ref": ref, "expires_at": auth.expires_at})
 
@@ -489,15 +494,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise AppError("'is_typing' must be true or false.", code="invalid_field")
         now = time.monotonic()
         last_start, typing_shown = self.typing_sent.get(cid, (-1e9, False))
-        forward = now - last_start >= settings.CHAT_TYPING_INTERVAL_SECONDS if is_typing else typing_shown
+        forward = now - last_start >= parley_settings.TYPING_INTERVAL_SECONDS if is_typing else typing_shown
         if not forward:
             if ref is not None:
                 await self._send_json({"type": "ack", "ref": ref, "forwarded": False})
             return
         self.typing_sent[cid] = (now if is_typing else last_start, is_typing)
-        user = self.grant.user
         events.publish_to_conversation(
-            cid, events.typing(conversation_id=cid, user_id=user.pk, username=user.username, is_typing=is_typing)
+            cid,
+            events.typing(
+                conversation_id=cid, user_id=self.grant.user_wire_id, username=self.grant.name, is_typing=is_typing
+            ),
         )
         if ref is not None:
             await self._send_json({"type": "ack", "ref": ref, "forwarded": True})
@@ -511,7 +518,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- Channel-layer messages (published by chat.events) ---------------------------------------
 
     async def parley_event(self, message: dict[str, Any]) -> None:
-        if self._backlog() > settings.CHAT_WS_MAX_BACKLOG:
+        if self._backlog() > parley_settings.WS_MAX_BACKLOG:
             logger.info("closing a socket %d frames behind", self._backlog())
             await self._give_up_on_slow_client()
         meta = message["meta"]
@@ -527,11 +534,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._close(CLOSE_NOT_FOUND)
             return
         if meta["seq"] is None:  # ephemeral: typing, presence
-            if kind == "typing" and meta["user"] == self.grant.user.pk:
+            if kind == "typing" and meta["user"] == self.grant.user_wire_id:
                 return  # never echo typing to the typist
             if kind == "presence":
                 online = json.loads(message["text"])["online"]
-                if self.seen_presence.get(meta["user"]) == online or meta["user"] == self.grant.user.pk:
+                if self.seen_presence.get(meta["user"]) == online or meta["user"] == self.grant.user_wire_id:
                     return
                 self.seen_presence[meta["user"]] = online
             if cid in self.cursors or kind == "presence":
@@ -559,7 +566,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     await self._send_text(message["text"])
                     await self._fill(cid)  # anything committed before we subscribed
             participants = json.loads(message["text"])["conversation"].get("participants", [])
-            if len(participants) <= settings.CHAT_PRESENCE_MAX_MEMBERS:
+            if len(participants) <= parley_settings.PRESENCE_MAX_MEMBERS:
                 if cid not in self.grant.presence_in:
                     self.grant.presence_in.append(cid)
                 await self._presence_snapshot([cid])
@@ -580,7 +587,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def parley_revoke(self, message: dict[str, Any]) -> None:
         if self.grant is None:
             return
-        if message.get("session_id") in (None, self.grant.session_id):
+        if message.get("session_id") in (None, self.grant.auth.session_id):
             await self._send_error(None, "session_ended", f"Access ended: {message.get('reason')}.")
             await self._close(CLOSE_UNAUTHORIZED)
 
@@ -625,7 +632,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _after_durable(self, cid: int, kind: str, user: int | None) -> None:
         """A member.removed naming this user ends its subscription at once."""
         assert self.grant is not None
-        if kind == "member.removed" and user == self.grant.user.pk:
+        if kind == "member.removed" and user == self.grant.user_wire_id:
             await self._unsubscribe(cid)
             if self.conversation_id == cid:
                 await self._close(CLOSE_FORBIDDEN)
@@ -649,7 +656,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _layer_call(self, call: Any) -> None:
         """(Un)subscribe with a timeout; a layer failure degrades this socket to polling."""
         try:
-            await asyncio.wait_for(call, timeout=settings.CHAT_PUBLISH_TIMEOUT * 4)
+            await asyncio.wait_for(call, timeout=parley_settings.PUBLISH_TIMEOUT * 4)
         except Exception as exc:  # noqa: BLE001
             logger.warning("channel layer call failed, socket degraded to polling: %s", exc.__class__.__name__)
             self.degraded = True
@@ -665,7 +672,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         send = asyncio.ensure_future(self.send(text_data=text))
-        deadline = time.monotonic() + settings.CHAT_WS_SEND_TIMEOUT_SECONDS
+        deadline = time.monotonic() + parley_settings.WS_SEND_TIMEOUT_SECONDS
         # While the send is blocked, frames for this socket pile up in the channel
         # layer's queue, as fast as they are published: look at that pile every
         # SEND_CHECK_SECONDS, not only when the send times out (at 250 sends/s, 10 s
@@ -673,7 +680,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             while not (await asyncio.wait((send,), timeout=SEND_CHECK_SECONDS))[0]:
                 backlog = self._backlog()
-                if backlog > settings.CHAT_WS_MAX_BACKLOG or time.monotonic() >= deadline:
+                if backlog > parley_settings.WS_MAX_BACKLOG or time.monotonic() >= deadline:
                     send.cancel()
                     logger.info("closing a socket that stopped reading (%d frames behind)", backlog)
                     await self._give_up_on_slow_client()

@@ -17,8 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import SyncToAsync
-from django.conf import settings
 from django.db import connections
+
+from parley.conf import parley_settings
 
 
 def _drop_broken_connections() -> None:
@@ -54,4 +55,4 @@ def db_command(func: Any) -> SocketDatabaseCall:
 
 @functools.cache
 def _command_threads() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=settings.CHAT_WS_COMMAND_THREADS, thread_name_prefix="parley-command")
+    return ThreadPoolExecutor(max_workers=parley_settings.WS_COMMAND_THREADS, thread_name_prefix="parley-command")

@@ -28,9 +28,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 
+from parley.conf import parley_settings
 from parley.models import Event
+from parley.users import wire_id
 
 logger = logging.getLogger(__name__)
 
@@ -67,22 +68,34 @@ def message_read(*, conversation_id: int, seq: int, user_id: int, message_id: in
         "type": "message.read",
         "conversation": conversation_id,
         "seq": seq,
-        "user": user_id,
+        "user": wire_id(user_id),
         "message_id": message_id,
         "read_at": read_at,
     }
 
 
 def members_added(*, conversation_id: int, seq: int, users: list[dict[str, Any]], by: int | None) -> Frame:
-    return {"type": "members.added", "conversation": conversation_id, "seq": seq, "users": users, "by": by}
+    return {"type": "members.added", "conversation": conversation_id, "seq": seq, "users": users, "by": wire_id(by)}
 
 
 def member_removed(*, conversation_id: int, seq: int, user_id: int, by: int | None) -> Frame:
-    return {"type": "member.removed", "conversation": conversation_id, "seq": seq, "user": user_id, "by": by}
+    return {
+        "type": "member.removed",
+        "conversation": conversation_id,
+        "seq": seq,
+        "user": wire_id(user_id),
+        "by": wire_id(by),
+    }
 
 
 def conversation_renamed(*, conversation_id: int, seq: int, title: str, by: int | None) -> Frame:
-    return {"type": "conversation.renamed", "conversation": conversation_id, "seq": seq, "title": title, "by": by}
+    return {
+        "type": "conversation.renamed",
+        "conversation": conversation_id,
+        "seq": seq,
+        "title": title,
+        "by": wire_id(by),
+    }
 
 
 def durable_frame(event: Event, *, message: Mapping[str, Any] | None) -> Frame:
@@ -101,16 +114,16 @@ def durable_frame(event: Event, *, message: Mapping[str, Any] | None) -> Frame:
             return message_read(
                 conversation_id=cid,
                 seq=seq,
-                user_id=event.actor_id or 0,
+                user_id=wire_id(event.actor_id),
                 message_id=event.message_id or 0,
                 read_at=data["read_at"],
             )
         case Event.Type.MEMBERS_ADDED:
-            return members_added(conversation_id=cid, seq=seq, users=data["users"], by=event.actor_id)
+            return members_added(conversation_id=cid, seq=seq, users=data["users"], by=wire_id(event.actor_id))
         case Event.Type.MEMBER_REMOVED:
-            return member_removed(conversation_id=cid, seq=seq, user_id=data["user"], by=event.actor_id)
+            return member_removed(conversation_id=cid, seq=seq, user_id=data["user"], by=wire_id(event.actor_id))
         case Event.Type.CONVERSATION_RENAMED:
-            return conversation_renamed(conversation_id=cid, seq=seq, title=data["title"], by=event.actor_id)
+            return conversation_renamed(conversation_id=cid, seq=seq, title=data["title"], by=wire_id(event.actor_id))
     raise ValueError(f"unknown event type {event.type!r}")
 
 
@@ -133,14 +146,14 @@ def typing(*, conversation_id: int, user_id: int, username: str, is_typing: bool
     return {
         "type": "typing",
         "conversation": conversation_id,
-        "user": user_id,
+        "user": wire_id(user_id),
         "username": username,
         "is_typing": is_typing,
     }
 
 
 def presence(*, user_id: int, online: bool) -> Frame:
-    return {"type": "presence", "user": user_id, "online": online}
+    return {"type": "presence", "user": wire_id(user_id), "online": online}
 
 
 # --- Publishing -------------------------------------------------------------------------------
@@ -231,7 +244,7 @@ class Doorbell:
     def drain(self) -> None:
         """Wait (briefly) for pending sends: a short-lived process, such as a management
         command deactivating a user, must not exit before its doorbells ring."""
-        deadline = time.monotonic() + 2 * settings.CHAT_PUBLISH_TIMEOUT
+        deadline = time.monotonic() + 2 * parley_settings.PUBLISH_TIMEOUT
         while self._pending > 0 and time.monotonic() < deadline:
             time.sleep(0.01)
 
@@ -242,7 +255,7 @@ class Doorbell:
         try:
             layer = get_channel_layer()
             if layer is not None:
-                await asyncio.wait_for(layer.group_send(group, message), timeout=settings.CHAT_PUBLISH_TIMEOUT)
+                await asyncio.wait_for(layer.group_send(group, message), timeout=parley_settings.PUBLISH_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - the doorbell never fails a write
             self.failures += 1
             logger.warning("publish to %s failed: %s", group, exc.__class__.__name__)

@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http.request import validate_host
 
+from parley.conf import parley_settings
+
 CLOSE_FORBIDDEN = 4403
 
 
 def origin_allowed(origin: str) -> bool:
-    allowed = settings.WS_ALLOWED_ORIGINS
+    allowed = parley_settings.WS_ALLOWED_ORIGINS
     if allowed:
         return "*" in allowed or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
     host = urlsplit(origin).hostname

@@ -1,4 +1,9 @@
-"""WebSocket routes: the seed's per-conversation socket and the per-user socket."""
+"""WebSocket routes: the seed's per-conversation socket and the per-user socket.
+
+A host adds `websocket_urlpatterns` to its own Channels router, or mounts
+`websocket_application()`, which also checks the browser's Origin (parley.origin) and
+reads the host's session cookie (Channels' AuthMiddlewareStack) for same-origin apps.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,15 @@ from django.urls import re_path
 from parley.consumers import ChatConsumer
 from parley.origin import OriginGuard
 
+websocket_urlpatterns = [
+    re_path(r"^ws/chat/(?P<conversation_id>[0-9]{1,18})/?$", ChatConsumer.as_asgi()),
+    re_path(r"^ws/chat/?$", ChatConsumer.as_asgi()),
+]
 
-def websocket_application() -> Any:
+
+def websocket_application(*, sessions: bool = True) -> Any:
+    from channels.auth import AuthMiddlewareStack
     from channels.routing import URLRouter
 
-    return OriginGuard(
-        URLRouter(
-            [
-                re_path(r"^ws/chat/(?P<conversation_id>[0-9]{1,18})/?$", ChatConsumer.as_asgi()),
-                re_path(r"^ws/chat/?$", ChatConsumer.as_asgi()),
-            ]
-        )
-    )
+    router: Any = URLRouter(websocket_urlpatterns)
+    return OriginGuard(AuthMiddlewareStack(router) if sessions else router)

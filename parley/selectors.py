@@ -16,23 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from parley import events
 from parley.models import Conversation, Event, Membership, Message
-from parley.representations import MESSAGE_COLUMNS, conversation_json, message_row_json
+from parley.representations import (
+    conversation_json,
+    member_values,
+    message_rows_json,
+    message_values,
+    with_names,
+)
 
 CONVERSATION_COLUMNS = ("id", "kind", "title", "last_seq", "created_at", "updated_at", "last_message_id")
-MEMBER_COLUMNS = (
-    "conversation_id",
-    "user_id",
-    "user__username",
-    "role",
-    "last_read_message_id",
-    "unread_count",
-)
 
 
 # --- Messages -------------------------------------------------------------------------------
@@ -67,22 +66,21 @@ def message_keyset_page(
     `after`: the messages just newer. One index range scan at any depth.
     """
     if after is not None:
-        rows = list(messages.filter(id__gt=after).order_by("id").values(*MESSAGE_COLUMNS)[: limit + 1])
+        rows = list(message_values(messages.filter(id__gt=after).order_by("id"))[: limit + 1])
         has_more = len(rows) > limit
         rows = rows[:limit]
-        return KeysetPage([message_row_json(r) for r in rows], has_older=after > 0, has_newer=has_more)
+        return KeysetPage(message_rows_json(rows), has_older=after > 0, has_newer=has_more)
     if before is not None:
         messages = messages.filter(id__lt=before)
-    rows = list(messages.order_by("-id").values(*MESSAGE_COLUMNS)[: limit + 1])
+    rows = list(message_values(messages.order_by("-id"))[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     rows.reverse()
-    return KeysetPage([message_row_json(r) for r in rows], has_older=has_more, has_newer=before is not None)
+    return KeysetPage(message_rows_json(rows), has_older=has_more, has_newer=before is not None)
 
 
 def message_offset_page(messages: QuerySet[Message], *, offset: int, limit: int) -> list[dict[str, Any]]:
-    rows = messages.order_by("id").values(*MESSAGE_COLUMNS)[offset : offset + limit]
-    return [message_row_json(r) for r in rows]
+    return message_rows_json(message_values(messages.order_by("id"))[offset : offset + limit])
 
 
 def message_json_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -94,8 +92,7 @@ def message_json_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
         wanted = Message.objects.filter(id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(ids),)))
     else:
         wanted = Message.objects.filter(id__in=ids)
-    rows = wanted.values(*MESSAGE_COLUMNS)
-    return {r["id"]: message_row_json(r) for r in rows}
+    return {m["id"]: m for m in message_rows_json(message_values(wanted))}
 
 
 def _recent_message_ids(conversation_ids: list[int], per_conversation: int) -> list[int]:
@@ -141,11 +138,10 @@ def _conversations_json(
     """JSON for each (conversation id, user id) asked for, with three or four queries."""
     ids = [c["id"] for c in conversations]
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in (
-        Membership.objects.filter(conversation_id__in=ids)
-        .order_by("conversation_id", "joined_at", "id")
-        .values(*MEMBER_COLUMNS)
-    ):
+    rows = list(
+        member_values(Membership.objects.filter(conversation_id__in=ids).order_by("conversation_id", "joined_at", "id"))
+    )
+    for row in with_names(rows, id_key="user_id", name_key="user_name"):
         members[row["conversation_id"]].append(row)
     wanted = set(_recent_message_ids(ids, embed))
     wanted.update(c["last_message_id"] for c in conversations if c["last_message_id"])
@@ -209,7 +205,8 @@ def conversation_list_for_user(
     # conversations the user is in, not the size of the table.
     conversations = Conversation.objects.filter(memberships__user_id=user_id, memberships__hidden=False)
     if search:
-        named = Membership.objects.filter(conversation_id=OuterRef("pk"), user__username__icontains=search).exclude(
+        name_lookup = f"user__{get_user_model().USERNAME_FIELD}__icontains"
+        named = Membership.objects.filter(conversation_id=OuterRef("pk"), **{name_lookup: search}).exclude(
             user_id=user_id
         )
         conversations = conversations.filter(Q(Exists(named)) | Q(title__icontains=search))

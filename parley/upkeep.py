@@ -17,9 +17,8 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from django.conf import settings
-
 from parley import commands, presence
+from parley.conf import parley_settings
 from parley.dbcalls import db_call
 from parley.events import doorbell
 
@@ -56,14 +55,14 @@ class Upkeep:
         last_beat = last_resync = time.monotonic()
         failures = doorbell.failures
         while self.sockets:
-            tick = min(TICK_SECONDS, settings.CHAT_WS_HEARTBEAT_SECONDS, settings.CHAT_WS_RESYNC_SECONDS)
+            tick = min(TICK_SECONDS, parley_settings.WS_HEARTBEAT_SECONDS, parley_settings.WS_RESYNC_SECONDS)
             await asyncio.sleep(tick * (0.8 + 0.4 * random.random()))
             now = time.monotonic()
             try:
-                if now - last_beat >= settings.CHAT_WS_HEARTBEAT_SECONDS:
+                if now - last_beat >= parley_settings.WS_HEARTBEAT_SECONDS:
                     last_beat = now
                     await self._heartbeat()
-                if now - last_resync >= settings.CHAT_WS_RESYNC_SECONDS or doorbell.failures != failures:
+                if now - last_resync >= parley_settings.WS_RESYNC_SECONDS or doorbell.failures != failures:
                     last_resync, failures = now, doorbell.failures
                     await self._resync()
             except Exception:  # an upkeep round must never end the upkeep

@@ -84,7 +84,7 @@ def build_application(django_http: Any) -> Any:
         ProtocolTypeRouter(
             {
                 "http": BodyLimit(django_http),
-                "websocket": websocket_application(),
+                "websocket": websocket_application(sessions=False),  # tokens only: no session hop per connect
             }
         )
     )

@@ -57,13 +57,6 @@ elif not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
-# Browsers always send Origin on a WebSocket handshake; only these may open one.
-# Empty means "the hosts in ALLOWED_HOSTS, on any port and scheme".
-WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])
-
-# Absolute base for attachment URLs in JSON (e.g. https://chat.example.com); empty means
-# path-only URLs, resolved by clients against the API's own origin.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -258,54 +251,67 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
-# --- Chat limits (SPEC section 4) -------------------------------------------------------------
+# --- Parley (parley.conf lists every setting and its default) --------------------------------
 
-CHAT_MAX_CONTENT_LENGTH = env.int("CHAT_MAX_CONTENT_LENGTH", default=10_000)
-CHAT_MAX_ATTACHMENT_BYTES = env.int("CHAT_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
-CHAT_MAX_PAGE_SIZE = env.int("CHAT_MAX_PAGE_SIZE", default=500)
-CHAT_DEFAULT_PAGE_SIZE = env.int("CHAT_DEFAULT_PAGE_SIZE", default=50)
-CHAT_EMBEDDED_MESSAGES = env.int("CHAT_EMBEDDED_MESSAGES", default=50)
-CHAT_CONVERSATIONS_PAGE_SIZE = env.int("CHAT_CONVERSATIONS_PAGE_SIZE", default=50)
-CHAT_MAX_GROUP_MEMBERS = env.int("CHAT_MAX_GROUP_MEMBERS", default=1_000)
-CHAT_MAX_TITLE_LENGTH = 200
-CHAT_EVENTS_PAGE_SIZE = env.int("CHAT_EVENTS_PAGE_SIZE", default=500)
-CHAT_WS_MAX_FRAME_BYTES = env.int("CHAT_WS_MAX_FRAME_BYTES", default=64 * 1024)
-# Presence is announced in conversations up to this size: in a 1,000-member group every
-# member's arrival would go to every other member (N^2/2 frames; bench S5).
-CHAT_PRESENCE_MAX_MEMBERS = env.int("CHAT_PRESENCE_MAX_MEMBERS", default=100)
-CHAT_WS_MAX_SOCKETS_PER_USER = env.int("CHAT_WS_MAX_SOCKETS_PER_USER", default=20)
-CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0)
-CHAT_WS_AUTH_TIMEOUT_SECONDS = env.float("CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0)
-# Sockets refresh presence every heartbeat and compare cursors with the database every
-# resync, catching events whose doorbell was lost (e.g. while Redis was down).
-CHAT_WS_HEARTBEAT_SECONDS = env.float("CHAT_WS_HEARTBEAT_SECONDS", default=30.0)
-CHAT_WS_RESYNC_SECONDS = env.float("CHAT_WS_RESYNC_SECONDS", default=60.0)
-# A socket opened while the channel layer is unreachable polls the database this often.
-CHAT_WS_DEGRADED_POLL_SECONDS = env.float("CHAT_WS_DEGRADED_POLL_SECONDS", default=2.0)
-# A client that does not read is closed (4408) rather than queued for without bound:
-# after this long blocked in one send, or this many frames waiting for it.
-CHAT_WS_SEND_TIMEOUT_SECONDS = env.float("CHAT_WS_SEND_TIMEOUT_SECONDS", default=10.0)
-CHAT_WS_MAX_BACKLOG = env.int("CHAT_WS_MAX_BACKLOG", default=1000)
-# Threads per worker for socket commands (send, edit, delete, read); each keeps one
-# pooled connection, so HTTP_THREADS + this + 1 must stay under DB_POOL_MAX_SIZE.
-CHAT_WS_COMMAND_THREADS = env.int("CHAT_WS_COMMAND_THREADS", default=4)
-# A publish waits at most this long for the channel layer, and never delays a write.
-CHAT_PUBLISH_TIMEOUT = env.float("CHAT_PUBLISH_TIMEOUT", default=0.5)
-
-# Rate limits: "<count>/<seconds>", shared by every worker through the cache.
+# Rate limits: "<count>/<seconds>", shared by every worker through the cache. Registration
+# is lenient in the embedded mode (a developer makes many accounts), strict in production.
 RATE_LIMITS = {
     "login": env.str("RATE_LIMIT_LOGIN", default="10/60"),
     "register": env.str("RATE_LIMIT_REGISTER", default="10/3600"),
     "send": env.str("RATE_LIMIT_SEND", default="1200/60"),
     "ws_command": env.str("RATE_LIMIT_WS_COMMAND", default="60/1"),
 }
-RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+
+PARLEY = {
+    "DISPLAY_NAME": "parley.users.username_of",
+    # This server's own tokens carry a login session (logout ends its sockets).
+    "TOKEN_AUTHENTICATOR": "server.accounts.tokens.authenticate_access_token",
+    "TOKEN_REVALIDATOR": "server.accounts.tokens.session_still_valid",
+    "MAX_CONTENT_LENGTH": env.int("CHAT_MAX_CONTENT_LENGTH", default=10_000),
+    "MAX_ATTACHMENT_BYTES": env.int("CHAT_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024),
+    "MAX_PAGE_SIZE": env.int("CHAT_MAX_PAGE_SIZE", default=500),
+    "DEFAULT_PAGE_SIZE": env.int("CHAT_DEFAULT_PAGE_SIZE", default=50),
+    "EMBEDDED_MESSAGES": env.int("CHAT_EMBEDDED_MESSAGES", default=50),
+    "CONVERSATIONS_PAGE_SIZE": env.int("CHAT_CONVERSATIONS_PAGE_SIZE", default=50),
+    "MAX_GROUP_MEMBERS": env.int("CHAT_MAX_GROUP_MEMBERS", default=1_000),
+    "EVENTS_PAGE_SIZE": env.int("CHAT_EVENTS_PAGE_SIZE", default=500),
+    "RATE_LIMITS": RATE_LIMITS,
+    "RATE_LIMITS_ENABLED": env.bool("RATE_LIMITS_ENABLED", default=True),
+    "WS_MAX_FRAME_BYTES": env.int("CHAT_WS_MAX_FRAME_BYTES", default=64 * 1024),
+    # Browsers always send Origin on a WebSocket handshake; only these may open one.
+    # Empty means "the hosts in ALLOWED_HOSTS, on any port and scheme".
+    "WS_ALLOWED_ORIGINS": env.list("WS_ALLOWED_ORIGINS", default=[]),
+    # Presence is announced in conversations up to this size: in a 1,000-member group every
+    # member's arrival would go to every other member (N^2/2 frames; bench S5).
+    "PRESENCE_MAX_MEMBERS": env.int("CHAT_PRESENCE_MAX_MEMBERS", default=100),
+    "WS_MAX_SOCKETS_PER_USER": env.int("CHAT_WS_MAX_SOCKETS_PER_USER", default=20),
+    "TYPING_INTERVAL_SECONDS": env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0),
+    "WS_AUTH_TIMEOUT_SECONDS": env.float("CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0),
+    # Sockets refresh presence every heartbeat and compare cursors with the database every
+    # resync, catching events whose doorbell was lost (e.g. while Redis was down).
+    "WS_HEARTBEAT_SECONDS": env.float("CHAT_WS_HEARTBEAT_SECONDS", default=30.0),
+    "WS_RESYNC_SECONDS": env.float("CHAT_WS_RESYNC_SECONDS", default=60.0),
+    # A socket opened while the channel layer is unreachable polls the database this often.
+    "WS_DEGRADED_POLL_SECONDS": env.float("CHAT_WS_DEGRADED_POLL_SECONDS", default=2.0),
+    # A client that does not read is closed (4408) rather than queued for without bound:
+    # after this long blocked in one send, or this many frames waiting for it.
+    "WS_SEND_TIMEOUT_SECONDS": env.float("CHAT_WS_SEND_TIMEOUT_SECONDS", default=10.0),
+    "WS_MAX_BACKLOG": env.int("CHAT_WS_MAX_BACKLOG", default=1000),
+    # Threads per worker for socket commands (send, edit, delete, read); each keeps one
+    # pooled connection, so HTTP_THREADS + this + 1 must stay under DB_POOL_MAX_SIZE.
+    "WS_COMMAND_THREADS": env.int("CHAT_WS_COMMAND_THREADS", default=4),
+    # A publish waits at most this long for the channel layer, and never delays a write.
+    "PUBLISH_TIMEOUT": env.float("CHAT_PUBLISH_TIMEOUT", default=0.5),
+    # Absolute base for attachment URLs in JSON (e.g. https://chat.example.com); empty means
+    # path-only URLs, resolved by clients against the API's own origin.
+    "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", default="").rstrip("/"),
+}
 
 # Uploads: files over this stay on disk while parsed; the request limit is enforced
 # before any byte is read (common.middleware.RequestSizeLimitMiddleware).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-MAX_REQUEST_BYTES = CHAT_MAX_ATTACHMENT_BYTES + 1024 * 1024
+MAX_REQUEST_BYTES = PARLEY["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
 
 # --- Static and media ---------------------------------------------------------------------------
 

@@ -192,7 +192,7 @@ def test_quotes_and_unicode_in_names_are_encoded(alice, bob, api, direct):
 
 
 def test_over_the_limit_is_413_and_leaves_no_file(alice, api, direct, settings):
-    settings.CHAT_MAX_ATTACHMENT_BYTES = 1000
+    settings.PARLEY = {**settings.PARLEY, "MAX_ATTACHMENT_BYTES": 1000}
 
     response = upload(api(alice), direct["id"], "big.bin", b"x" * 1001, "application/octet-stream", content="big")
 

@@ -57,7 +57,7 @@ def test_two_groups_of_the_same_people_are_two_conversations(alice, bob, api):
 
 
 def test_group_size_is_limited(alice, bob, carol, dave, api, settings):
-    settings.CHAT_MAX_GROUP_MEMBERS = 3
+    settings.PARLEY = {**settings.PARLEY, "MAX_GROUP_MEMBERS": 3}
     response = api(alice).post(CONVERSATIONS, json={"participants": [bob.pk, carol.pk, dave.pk]})
     assert response.status_code == 400
     assert "participants" in body(response)

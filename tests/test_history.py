@@ -86,7 +86,7 @@ def test_conversation_list_pages_with_a_link_header(alice, make_user, api):
 
 
 def test_embedded_messages_are_capped_and_newest(alice, api, direct, settings):
-    settings.CHAT_EMBEDDED_MESSAGES = 3
+    settings.PARLEY = {**settings.PARLEY, "EMBEDDED_MESSAGES": 3}
     bulk_messages(direct["id"], alice, 5)
 
     data = body(api(alice).get(conv_url(direct["id"])))
@@ -96,7 +96,7 @@ def test_embedded_messages_are_capped_and_newest(alice, api, direct, settings):
 
 
 def test_sending_is_rate_limited_per_user(alice, bob, api, direct, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "send": "3/60"}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "send": "3/60"}}
     for i in range(3):
         send(api(alice), direct["id"], f"ok{i}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from parley.api.serializers import ConversationOut, MessageOut
 from parley.models import Message
-from parley.representations import MESSAGE_COLUMNS, message_json, message_row_json
+from parley.representations import message_json, message_rows_json, message_values
 from tests.conftest import body
 from tests.helpers import conv_url, msg_url
 
@@ -24,9 +24,9 @@ def test_message_json_matches_the_serializer(alice, bob, api, direct):
 
     for message in Message.objects.select_related("sender"):
         documented = dict(MessageOut(message).data)
-        row = Message.objects.filter(pk=message.pk).values(*MESSAGE_COLUMNS).get()
+        [from_row] = message_rows_json(message_values(Message.objects.filter(pk=message.pk)))
         assert message_json(message) == documented
-        assert message_row_json(row) == documented
+        assert from_row == documented
 
 
 def test_conversation_json_has_exactly_the_documented_fields(alice, api, direct):

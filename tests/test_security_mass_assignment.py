@@ -120,7 +120,7 @@ def conversation_state(conversation_id: int) -> dict[str, Any]:
 
 @pytest.fixture
 def world(make_user, settings) -> World:
-    settings.RATE_LIMITS_ENABLED = False
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}
     return build_world(make_user)
 
 
@@ -319,7 +319,7 @@ def test_rest_writes_ignore_protected_fields(world: World) -> None:
 
 @pytest.mark.django_db(transaction=True)
 async def test_websocket_commands_ignore_protected_fields(make_user, settings) -> None:
-    settings.RATE_LIMITS_ENABLED = False
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}
     w: World = await database_sync_to_async(build_world)(make_user)
     tally = Tally()
     forged = forged_message_fields(w)

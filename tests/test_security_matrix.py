@@ -207,7 +207,7 @@ def cells() -> list[tuple[Op, str, str]]:
 
 @pytest.fixture
 def world(make_user, settings) -> World:
-    settings.RATE_LIMITS_ENABLED = False  # tested on their own (test_limits.py)
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}  # tested on their own (test_limits.py)
     return build_world(make_user)
 
 

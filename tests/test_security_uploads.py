@@ -155,7 +155,7 @@ def test_hostile_uploads(alice: User, bob: User, api: Any, direct: dict[str, Any
     assert files_under(media) == files_before
 
     # The size limit, at it and one byte over: 413, and no file, no message left.
-    limit = django_settings.CHAT_MAX_ATTACHMENT_BYTES
+    limit = django_settings.PARLEY["MAX_ATTACHMENT_BYTES"]
     count = Message.objects.count()
     at_limit = upload(sender, direct["id"], "at-limit.bin", b"\x00" * limit, "application/octet-stream")
     assert at_limit.status_code == 201

@@ -160,9 +160,12 @@ async def collect_handshake(sock: Socket) -> str:
 
 
 async def test_websocket_authorization_matrix(make_user, settings) -> None:
-    settings.RATE_LIMITS_ENABLED = False
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "ws_command": "100000/1"}
-    settings.CHAT_WS_AUTH_TIMEOUT_SECONDS = 0.3  # the anonymous handshake closes at the auth deadline
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "ws_command": "100000/1"}}
+    settings.PARLEY = {
+        **settings.PARLEY,
+        "WS_AUTH_TIMEOUT_SECONDS": 0.3,
+    }  # the anonymous handshake closes at the auth deadline
     w: World = await db(build_world)(make_user)
     scene: Scene = await db(Scene)(w)
     Socket.for_user(None)  # imports the ASGI app, which configures logging, before the handler is added
@@ -238,7 +241,7 @@ async def test_websocket_authorization_matrix(make_user, settings) -> None:
         await sock.close()
 
     # Before authentication, then an auth frame with each bad token.
-    settings.CHAT_WS_AUTH_TIMEOUT_SECONDS = 30
+    settings.PARLEY = {**settings.PARLEY, "WS_AUTH_TIMEOUT_SECONDS": 30}
     for actor in TOKEN_ACTORS:
         sock = Socket.for_user(None)
         sock.frames = []  # type: ignore[attr-defined]

@@ -10,9 +10,9 @@ def test_send_and_read_back(alice, bob, api, direct):
 
 
 def test_limits_are_public_and_match_the_settings(api, settings):
-    settings.CHAT_MAX_ATTACHMENT_BYTES = 1234
+    settings.PARLEY = {**settings.PARLEY, "MAX_ATTACHMENT_BYTES": 1234}
     response = api(None).get("/api/limits/")
     assert response.status_code == 200
     limits = body(response)
     assert limits["max_attachment_bytes"] == 1234
-    assert limits["max_content_length"] == settings.CHAT_MAX_CONTENT_LENGTH
+    assert limits["max_content_length"] == settings.PARLEY["MAX_CONTENT_LENGTH"]

@@ -64,7 +64,7 @@ async def test_conversation_socket_opens_with_ready_and_cursor(alice, bob):
     [("none_then_silence", 4401), ("garbage", 4401), ("expired", 4401), ("refresh", 4401), ("forged", 4401)],
 )
 async def test_bad_tokens_close_4401(alice, bob, settings, token_kind, code):
-    settings.CHAT_WS_AUTH_TIMEOUT_SECONDS = 0.3
+    settings.PARLEY = {**settings.PARLEY, "WS_AUTH_TIMEOUT_SECONDS": 0.3}
     cid = await direct_of(alice, bob)
     pair = await db(token_pair_for_user)(alice)
     if token_kind == "expired":
@@ -134,7 +134,7 @@ async def test_origin_check(alice, bob, origin, allowed):
 
 
 async def test_configured_origins(alice, bob, settings):
-    settings.WS_ALLOWED_ORIGINS = ["https://chat.example.com"]
+    settings.PARLEY = {**settings.PARLEY, "WS_ALLOWED_ORIGINS": ["https://chat.example.com"]}
     cid = await direct_of(alice, bob)
     good = Socket.for_user(await atoken_for(alice), cid, headers=[(b"origin", b"https://chat.example.com")])
     await good.open()
@@ -313,7 +313,7 @@ async def test_bad_frames_get_error_frames_and_keep_the_socket(alice, bob, raw, 
 
 
 async def test_oversized_and_binary_frames(alice, bob, settings):
-    settings.CHAT_WS_MAX_FRAME_BYTES = 1000
+    settings.PARLEY = {**settings.PARLEY, "WS_MAX_FRAME_BYTES": 1000}
     cid = await direct_of(alice, bob)
     sock = await opened(alice, cid)
     await sock.send({"type": "message.send", "content": "x" * 2000})
@@ -461,8 +461,8 @@ async def test_a_lost_doorbell_is_filled_from_the_database(alice, bob):
 
 
 async def test_periodic_resync_catches_a_lost_doorbell_without_new_events(alice, bob, settings):
-    settings.CHAT_WS_HEARTBEAT_SECONDS = 0.1
-    settings.CHAT_WS_RESYNC_SECONDS = 0.1
+    settings.PARLEY = {**settings.PARLEY, "WS_HEARTBEAT_SECONDS": 0.1}
+    settings.PARLEY = {**settings.PARLEY, "WS_RESYNC_SECONDS": 0.1}
     cid = await direct_of(alice, bob)
     sock = await opened(bob, cid)
     capacity = events.doorbell.max_pending
@@ -616,7 +616,7 @@ async def test_auth_frame_with_another_users_token_is_refused(alice, bob):
 
 
 async def test_command_rate_limit_then_flood_close(alice, bob, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "ws_command": "5/1"}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "ws_command": "5/1"}}
     cid = await direct_of(alice, bob)
     flooder, bystander = await opened(alice, cid), await opened(bob, cid)
     await flooder.drain()
@@ -634,7 +634,7 @@ async def test_command_rate_limit_then_flood_close(alice, bob, settings):
 
 
 async def test_send_budget_is_shared_with_rest(alice, bob, api, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "send": "3/60"}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "send": "3/60"}}
     cid = await direct_of(alice, bob)
     client = await db(api)(alice)
     for n in range(2):
@@ -652,7 +652,7 @@ async def test_send_budget_is_shared_with_rest(alice, bob, api, settings):
 
 
 async def test_sockets_per_user_limit(alice, settings):
-    settings.CHAT_WS_MAX_SOCKETS_PER_USER = 2
+    settings.PARLEY = {**settings.PARLEY, "WS_MAX_SOCKETS_PER_USER": 2}
     kept = [await opened(alice), await opened(alice)]
     third = Socket.for_user(await atoken_for(alice))
     assert await third.connect()

@@ -86,8 +86,8 @@ frames = st.one_of(
 )
 @given(batch=st.lists(frames, min_size=1, max_size=12))
 def test_hostile_frames_never_crash_the_socket(alice, bob, settings, batch):
-    settings.RATE_LIMITS_ENABLED = False
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "ws_command": "10000/1"}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "ws_command": "10000/1"}}
     conversation, _ = conversation_start_direct(user=alice, other_user_id=bob.pk)
     token = token_for(alice)
 

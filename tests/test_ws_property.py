@@ -294,8 +294,8 @@ def users(make_user: Callable[..., User]) -> dict[str, User]:
 @pytest.fixture
 def fast_resync(settings: Any) -> None:
     """Sockets compare their cursors with the database every 0.3 s instead of 60 s."""
-    settings.CHAT_WS_HEARTBEAT_SECONDS = 0.1
-    settings.CHAT_WS_RESYNC_SECONDS = 0.3
+    settings.PARLEY = {**settings.PARLEY, "WS_HEARTBEAT_SECONDS": 0.1}
+    settings.PARLEY = {**settings.PARLEY, "WS_RESYNC_SECONDS": 0.3}
 
 
 def lose_doorbells(monkeypatch: pytest.MonkeyPatch, seed: int, rate: float) -> None:

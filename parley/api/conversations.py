@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -12,16 +11,16 @@ from rest_framework.utils.urls import replace_query_param
 
 from parley import access, selectors
 from parley.api import serializers as s
+from parley.api.base import ParleyView, current_user
 from parley.api.pagination import message_page_response
 from parley.api.params import conversation_cursor, encode_conversation_cursor, query_int
 from parley.common.errors import InvalidInput, NotFound
-from parley.common.openapi import ErrorDocumentingSchema
+from parley.conf import parley_settings
 from parley.representations import message_json
 from parley.services import conversations as conversation_services
 from parley.services import members as member_services
 from parley.services import messages as message_services
 from parley.services.validation import clean_client_id
-from server.accounts.authentication import current_user
 
 from .serializers import body_value
 
@@ -53,7 +52,11 @@ ERRORS = {
 def embedded_count(request: Request) -> int:
     return (
         query_int(
-            request, "embed", default=settings.CHAT_EMBEDDED_MESSAGES, minimum=0, cap=settings.CHAT_EMBEDDED_MESSAGES
+            request,
+            "embed",
+            default=parley_settings.EMBEDDED_MESSAGES,
+            minimum=0,
+            cap=parley_settings.EMBEDDED_MESSAGES,
         )
         or 0
     )
@@ -68,8 +71,7 @@ def conversation_response(request: Request, conversation_id: int, *, code: int =
     return Response(view, status=code)
 
 
-class ConversationViewSet(viewsets.ViewSet):
-    schema = ErrorDocumentingSchema()
+class ConversationViewSet(ParleyView, viewsets.ViewSet):
     lookup_value_regex = ID
 
     def _member_conversation_id(self, request: Request, pk: str) -> int:
@@ -92,7 +94,7 @@ class ConversationViewSet(viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         """The caller's conversations, latest activity first. The body is a plain array
         (the seed's shape); when more exist, a `Link: <...>; rel="next"` header points on."""
-        limit = query_int(request, "limit", default=settings.CHAT_CONVERSATIONS_PAGE_SIZE, cap=200) or 1
+        limit = query_int(request, "limit", default=parley_settings.CONVERSATIONS_PAGE_SIZE, cap=200) or 1
         search = request.query_params.get("search", "")[:150]
         if "\x00" in search:  # PostgreSQL refuses NUL in a text parameter
             raise InvalidInput("Null characters are not allowed.", field="search", code="invalid_characters")
@@ -254,7 +256,7 @@ class ConversationViewSet(viewsets.ViewSet):
         for filling a gap in `seq`."""
         conversation = access.conversation_get_for_member(user=current_user(request), conversation_id=int(pk))
         since = query_int(request, "since", default=0, minimum=0) or 0
-        cap = settings.CHAT_EVENTS_PAGE_SIZE
+        cap = parley_settings.EVENTS_PAGE_SIZE
         limit = query_int(request, "limit", default=cap, cap=cap) or cap
         page = selectors.events_after(conversation_id=conversation.pk, since=since, limit=limit)
         last_seq = max([conversation.last_seq, *(f["seq"] for f in page.frames)])

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from parley.common.openapi import ErrorDocumentingSchema
+from parley.api.base import ParleyView
+from parley.conf import parley_settings
 
 
 class LimitsOut(serializers.Serializer):
@@ -23,21 +24,22 @@ class LimitsOut(serializers.Serializer):
     typing_interval_seconds = serializers.FloatField()
 
 
-class LimitsView(APIView):
-    schema = ErrorDocumentingSchema()
+class LimitsView(ParleyView):
     permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
+
+    def get_authenticators(self) -> list[Any]:
+        return []
 
     @extend_schema(responses={200: LimitsOut}, tags=["server"])
     def get(self, request: Request) -> Response:
         return Response(
             {
-                "max_content_length": settings.CHAT_MAX_CONTENT_LENGTH,
-                "max_attachment_bytes": settings.CHAT_MAX_ATTACHMENT_BYTES,
-                "max_page_size": settings.CHAT_MAX_PAGE_SIZE,
-                "max_group_members": settings.CHAT_MAX_GROUP_MEMBERS,
-                "max_title_length": settings.CHAT_MAX_TITLE_LENGTH,
-                "ws_max_frame_bytes": settings.CHAT_WS_MAX_FRAME_BYTES,
-                "typing_interval_seconds": settings.CHAT_TYPING_INTERVAL_SECONDS,
+                "max_content_length": parley_settings.MAX_CONTENT_LENGTH,
+                "max_attachment_bytes": parley_settings.MAX_ATTACHMENT_BYTES,
+                "max_page_size": parley_settings.MAX_PAGE_SIZE,
+                "max_group_members": parley_settings.MAX_GROUP_MEMBERS,
+                "max_title_length": parley_settings.MAX_TITLE_LENGTH,
+                "ws_max_frame_bytes": parley_settings.WS_MAX_FRAME_BYTES,
+                "typing_interval_seconds": parley_settings.TYPING_INTERVAL_SECONDS,
             }
         )

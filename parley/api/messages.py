@@ -11,17 +11,16 @@ from rest_framework.response import Response
 
 from parley import access, selectors
 from parley.api import serializers as s
+from parley.api.base import ParleyView, current_user
 from parley.api.conversations import ID, PAGE_PARAMS, int_param
 from parley.api.pagination import message_page_response
 from parley.api.params import query_int
 from parley.api.serializers import body_value
 from parley.attachments import attachment_response
 from parley.common.errors import InvalidInput, NotFound
-from parley.common.openapi import ErrorDocumentingSchema
 from parley.representations import message_json
 from parley.services import messages as message_services
 from parley.services import reads as read_services
-from server.accounts.authentication import current_user
 
 ERRORS = {
     403: OpenApiResponse(description="Not the sender"),
@@ -29,8 +28,7 @@ ERRORS = {
 }
 
 
-class MessageViewSet(viewsets.ViewSet):
-    schema = ErrorDocumentingSchema()
+class MessageViewSet(ParleyView, viewsets.ViewSet):
     lookup_value_regex = ID
 
     @extend_schema(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -20,6 +19,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from parley import selectors
 from parley.api.params import query_int
 from parley.common.errors import InvalidInput, NotFound
+from parley.conf import parley_settings
 from parley.models import Message
 
 KEYSET_PARAMS = ("before", "after", "limit")
@@ -35,7 +35,7 @@ def _url(request: Request, *, drop: tuple[str, ...] = (), **params: Any) -> str:
 
 
 def message_page_response(request: Request, messages: QuerySet[Message]) -> dict[str, Any]:
-    cap = settings.CHAT_MAX_PAGE_SIZE
+    cap = parley_settings.MAX_PAGE_SIZE
     if any(p in request.query_params for p in KEYSET_PARAMS):
         if "page" in request.query_params:
             raise InvalidInput("Use either 'page' or 'before'/'after'/'limit', not both.", code="invalid_parameter")
@@ -43,7 +43,7 @@ def message_page_response(request: Request, messages: QuerySet[Message]) -> dict
         after = query_int(request, "after", minimum=0)
         if before is not None and after is not None:
             raise InvalidInput("Use 'before' or 'after', not both.", code="invalid_parameter")
-        limit = query_int(request, "limit", default=settings.CHAT_DEFAULT_PAGE_SIZE, cap=cap) or 1
+        limit = query_int(request, "limit", default=parley_settings.DEFAULT_PAGE_SIZE, cap=cap) or 1
         page = selectors.message_keyset_page(messages, before=before, after=after, limit=limit)
         results = page.results
         older = _url(request, drop=("after",), before=results[0]["id"]) if page.has_older and results else None
@@ -56,7 +56,7 @@ def message_page_response(request: Request, messages: QuerySet[Message]) -> dict
         return {"count": None, "next": newer, "previous": older, "results": results}
 
     number = query_int(request, "page", default=1) or 1
-    size = query_int(request, "page_size", default=settings.CHAT_DEFAULT_PAGE_SIZE, cap=cap) or 1
+    size = query_int(request, "page_size", default=parley_settings.DEFAULT_PAGE_SIZE, cap=cap) or 1
     count = messages.count()
     if number > 1 and (number - 1) * size >= count:
         raise NotFound("Invalid page: past the last page.", code="invalid_page")

@@ -14,10 +14,13 @@ from rest_framework import serializers
 from parley.common.errors import InvalidInput
 from parley.models import Message
 from parley.representations import attachment_url
+from parley.users import display_name
 
 
 class MessageOut(serializers.ModelSerializer):
-    sender_name = serializers.CharField(source="sender.username", read_only=True)
+    sender_name = serializers.SerializerMethodField(
+        help_text='PARLEY["DISPLAY_NAME"] of the sender; "deleted user" once the user is deleted.'
+    )
     attachment = serializers.SerializerMethodField(help_text="Download URL, for participants only.")
     attachment_name = serializers.SerializerMethodField()
     attachment_size = serializers.SerializerMethodField()
@@ -43,6 +46,9 @@ class MessageOut(serializers.ModelSerializer):
             "client_id",
             "seq",
         ]
+
+    def get_sender_name(self, message: Message) -> str:
+        return display_name(message.sender)
 
     def _has_file(self, message: Message) -> bool:
         return bool(message.attachment) and not message.is_deleted

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from parley.common.errors import PayloadTooLarge
+from parley.conf import parley_settings
 
 
 class RequestSizeLimitMiddleware:
@@ -25,7 +26,7 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             return JsonResponse({"detail": "Invalid Content-Length.", "code": "invalid"}, status=400)
         if length > settings.MAX_REQUEST_BYTES:
-            limit_mib = settings.CHAT_MAX_ATTACHMENT_BYTES // (1024 * 1024)
+            limit_mib = parley_settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)
             error = PayloadTooLarge(f"The request is larger than the {limit_mib} MiB upload limit.")
             return JsonResponse(error.as_dict(), status=413)
         return self.get_response(request)

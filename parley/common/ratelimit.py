@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import time
 
-from django.conf import settings
-
 from parley.common.cache import counters
 from parley.common.errors import RateLimited
+from parley.conf import parley_settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +24,9 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def rate_limit_hit(*, scope: str, key: str | int) -> None:
     """Count one request of `key` in `scope`; raise RateLimited when over the budget."""
-    if not settings.RATE_LIMITS_ENABLED:
+    if not parley_settings.RATE_LIMITS_ENABLED:
         return
-    limit, window = parse_rate(settings.RATE_LIMITS[scope])
+    limit, window = parse_rate(parley_settings.RATE_LIMITS[scope])
     now = time.time()
     bucket = int(now // window)
     try:

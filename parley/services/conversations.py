@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from parley import access, events, selectors
 from parley.attachments import attachment_discard
 from parley.common.errors import InvalidInput
+from parley.conf import parley_settings
 from parley.models import Conversation, Event, Membership, Message
 from parley.services.members import member_remove
 from parley.services.sequencing import conversation_write
-from parley.services.validation import clean_id, clean_id_list, clean_title
-from server.accounts.models import User
+from parley.services.validation import clean_title, clean_user_id, clean_user_id_list
+from parley.users import User
 
 
 def _active_users(ids: list[int], *, field: str) -> list[User]:
-    users = list(User.objects.filter(pk__in=ids, is_active=True))
+    users = list(get_user_model()._default_manager.filter(pk__in=ids, is_active=True))
     missing = sorted(set(ids) - {u.pk for u in users})
     if missing:
         raise InvalidInput(f"No such user: {', '.join(map(str, missing))}.", field=field, code="unknown_user")
@@ -38,7 +39,7 @@ def conversation_start_direct(*, user: User, other_user_id: object) -> tuple[Con
     Unique per pair whichever side starts it; concurrent starts meet on the unique
     `direct_key` and all but one return the winner's conversation.
     """
-    other_id = clean_id(other_user_id, field="user2")
+    other_id = clean_user_id(other_user_id, field="user2")
     if other_id == user.pk:
         raise InvalidInput("You cannot start a conversation with yourself.", field="user2", code="self_conversation")
     _active_users([other_id], field="user2")
@@ -71,10 +72,10 @@ def conversation_start_direct(*, user: User, other_user_id: object) -> tuple[Con
 def conversation_create_group(*, creator: User, title: object, participant_ids: object) -> Conversation:
     """A group of the creator (its admin) and the given users."""
     clean = clean_title(title)
-    ids = [i for i in clean_id_list(participant_ids, field="participants") if i != creator.pk]
-    if len(ids) + 1 > settings.CHAT_MAX_GROUP_MEMBERS:
+    ids = [i for i in clean_user_id_list(participant_ids, field="participants") if i != creator.pk]
+    if len(ids) + 1 > parley_settings.MAX_GROUP_MEMBERS:
         raise InvalidInput(
-            f"A group has at most {settings.CHAT_MAX_GROUP_MEMBERS} members.", field="participants", code="group_full"
+            f"A group has at most {parley_settings.MAX_GROUP_MEMBERS} members.", field="participants", code="group_full"
         )
     _active_users(ids, field="participants")
     now = timezone.now()

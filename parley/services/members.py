@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 
 from parley import access, events
 from parley.common.errors import Forbidden, InvalidInput, NotFound
+from parley.conf import parley_settings
 from parley.models import Conversation, Event, Membership, Message
 from parley.services.reads import messages_mark_read_by_all
 from parley.services.sequencing import conversation_write
-from parley.services.validation import clean_id, clean_id_list
-from server.accounts.models import User
+from parley.services.validation import clean_user_id, clean_user_id_list
+from parley.users import User, display_name, wire_id
 
 
 def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[User]:
@@ -23,11 +24,11 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
     """
     from parley.services.conversations import publish_conversation_created
 
-    ids = clean_id_list(user_ids, field="participants")
+    ids = clean_user_id_list(user_ids, field="participants")
     if not ids:
         raise InvalidInput("Name at least one user.", field="participants", code="required")
     access.membership_get(user=actor, conversation_id=conversation_id)
-    users = list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    users = list(get_user_model()._default_manager.filter(pk__in=ids, is_active=True).order_by("pk"))
     missing = sorted(set(ids) - {u.pk for u in users})
     if missing:
         raise InvalidInput(f"No such user: {', '.join(map(str, missing))}.", field="participants", code="unknown_user")
@@ -41,9 +42,9 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
         new = [u for u in users if u.pk not in present]
         if not new:
             return []
-        if len(present) + len(new) > settings.CHAT_MAX_GROUP_MEMBERS:
+        if len(present) + len(new) > parley_settings.MAX_GROUP_MEMBERS:
             raise InvalidInput(
-                f"A group has at most {settings.CHAT_MAX_GROUP_MEMBERS} members.",
+                f"A group has at most {parley_settings.MAX_GROUP_MEMBERS} members.",
                 field="participants",
                 code="group_full",
             )
@@ -54,7 +55,7 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
         write.append(
             Event.Type.MEMBERS_ADDED,
             actor_id=actor.pk,
-            data={"users": [{"id": u.pk, "username": u.username} for u in new]},
+            data={"users": [{"id": wire_id(u.pk), "username": display_name(u)} for u in new]},
         )
         new_ids = [u.pk for u in new]
         write.after_commit(lambda: publish_conversation_created(conversation_id=conversation_id, user_ids=new_ids))
@@ -68,7 +69,7 @@ def member_remove(*, actor: User, conversation_id: int, user_id: object) -> None
     If the last admin leaves, the longest-standing member becomes admin; if the last
     member leaves, the group is deleted.
     """
-    target_id = clean_id(user_id, field="user")
+    target_id = clean_user_id(user_id, field="user")
     actor_membership = access.membership_get(user=actor, conversation_id=conversation_id)
     if actor_membership.conversation.kind != Conversation.Kind.GROUP:
         raise InvalidInput("Nobody can leave a direct conversation; delete it to hide it.", code="not_a_group")
@@ -91,7 +92,7 @@ def member_remove(*, actor: User, conversation_id: int, user_id: object) -> None
             Membership.objects.filter(pk=successor.pk).update(role=Membership.Role.ADMIN)
         # Messages that waited only for the removed member are now read by everyone.
         messages_mark_read_by_all(conversation_id=conversation_id)
-        write.append(Event.Type.MEMBER_REMOVED, actor_id=actor.pk, data={"user": target_id})
+        write.append(Event.Type.MEMBER_REMOVED, actor_id=actor.pk, data={"user": wire_id(target_id)})
         reason = "left" if target_id == actor.pk else "removed"
         frame = events.conversation_removed(conversation_id=conversation_id, reason=reason)
         write.after_commit(lambda: events.publish_to_users([target_id], frame))

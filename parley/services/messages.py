@@ -17,7 +17,7 @@ from parley.representations import message_json
 from parley.services import sending
 from parley.services.sequencing import ConversationWrite, conversation_write
 from parley.services.validation import clean_client_id, clean_content
-from server.accounts.models import User
+from parley.users import User
 
 
 def message_send(
@@ -159,9 +159,12 @@ def message_delete(*, user: User, message_id: int) -> Message:
             ]
         )
         # Members who had not read it lose one unread message.
-        Membership.objects.filter(conversation_id=message.conversation_id, last_read_message_id__lt=message.pk).exclude(
-            user_id=message.sender_id
-        ).update(unread_count=Greatest(F("unread_count") - 1, Value(0)))
+        unread_by = Membership.objects.filter(
+            conversation_id=message.conversation_id, last_read_message_id__lt=message.pk
+        )
+        if message.sender_id is not None:  # the sender never counted it as unread
+            unread_by = unread_by.exclude(user_id=message.sender_id)
+        unread_by.update(unread_count=Greatest(F("unread_count") - 1, Value(0)))
         if write.conversation.last_message_id == message.pk:
             previous = (
                 Message.objects.filter(conversation_id=message.conversation_id, is_deleted=False)

@@ -10,7 +10,7 @@ from parley.common.errors import NotFound
 from parley.models import Event, Membership, Message
 from parley.representations import iso
 from parley.services.sequencing import conversation_write
-from server.accounts.models import User
+from parley.users import User
 
 
 def messages_mark_read_by_all(*, conversation_id: int, after_id: int = 0, up_to_id: int | None = None) -> int:

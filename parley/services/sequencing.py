@@ -13,7 +13,7 @@ from parley import events
 from parley.common.errors import NotFound, NotParticipant
 from parley.models import Conversation, Event, Membership, Message
 from parley.representations import message_json
-from server.accounts.models import User
+from parley.users import User
 
 logger = logging.getLogger(__name__)
 

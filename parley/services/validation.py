@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
+from parley import users
 from parley.common.errors import InvalidInput
+from parley.conf import parley_settings
 
 
 def _reject_control(text: str, field: str) -> None:
@@ -21,9 +21,9 @@ def clean_content(content: Any, *, allow_empty: bool) -> str:
     if not isinstance(content, str):
         raise InvalidInput("Content must be a string.", field="content", code="invalid_type")
     _reject_control(content, "content")
-    if len(content) > settings.CHAT_MAX_CONTENT_LENGTH:
+    if len(content) > parley_settings.MAX_CONTENT_LENGTH:
         raise InvalidInput(
-            f"Content is longer than {settings.CHAT_MAX_CONTENT_LENGTH} characters.",
+            f"Content is longer than {parley_settings.MAX_CONTENT_LENGTH} characters.",
             field="content",
             code="content_too_long",
         )
@@ -49,9 +49,9 @@ def clean_title(title: Any) -> str:
         raise InvalidInput("Title must be a string.", field="title", code="invalid_type")
     _reject_control(title, "title")
     title = title.strip()
-    if len(title) > settings.CHAT_MAX_TITLE_LENGTH:
+    if len(title) > parley_settings.MAX_TITLE_LENGTH:
         raise InvalidInput(
-            f"Title is longer than {settings.CHAT_MAX_TITLE_LENGTH} characters.", field="title", code="title_too_long"
+            f"Title is longer than {parley_settings.MAX_TITLE_LENGTH} characters.", field="title", code="title_too_long"
         )
     return title
 
@@ -67,8 +67,16 @@ def clean_id(value: Any, *, field: str) -> int:
     return value
 
 
-def clean_id_list(values: Any, *, field: str) -> list[int]:
+def clean_user_id(value: Any, *, field: str) -> Any:
+    """A user id of the host's user model: a positive integer, or a UUID (or another key
+    type) in its text form."""
+    if users.pk_is_integer():
+        return clean_id(value, field=field)
+    return users.parse_user_id(value, field=field)
+
+
+def clean_user_id_list(values: Any, *, field: str) -> list[Any]:
     if not isinstance(values, list | tuple):
         raise InvalidInput("Must be a list of user ids.", field=field, code="invalid_id")
-    ids = [clean_id(v, field=field) for v in values]
+    ids = [clean_user_id(v, field=field) for v in values]
     return list(dict.fromkeys(ids))

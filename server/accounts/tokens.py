@@ -8,7 +8,6 @@ revoke claim), and its login session (`sid`) has not been logged out.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from rest_framework_simplejwt.exceptions import TokenError
@@ -16,19 +15,12 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from parley.auth import Authenticated
 from parley.common.errors import NotAuthenticated
 from server.accounts.models import User
 from server.accounts.selectors import user_with_session_state
 
 SESSION_CLAIM = "sid"
-
-
-@dataclass(frozen=True)
-class Authenticated:
-    user: User
-    session_id: str | None
-    expires_at: int  # unix seconds
-    password_fingerprint: str | None  # SimpleJWT's revoke claim: changes with the password
 
 
 def new_session_refresh_token(user: User) -> RefreshToken:
@@ -73,17 +65,17 @@ def authenticate_access_token(raw: str) -> Authenticated:
     user = user_for_validated_token(token)
     return Authenticated(
         user=user,
-        session_id=token.get(SESSION_CLAIM),
         expires_at=int(token["exp"]),
-        password_fingerprint=token.get(api_settings.REVOKE_TOKEN_CLAIM),
+        session_id=token.get(SESSION_CLAIM),
+        proof=token.get(api_settings.REVOKE_TOKEN_CLAIM),  # changes with the password
     )
 
 
-def session_still_valid(*, user_id: int, session_id: str | None, password_fingerprint: str | None) -> bool:
+def session_still_valid(auth: Authenticated) -> bool:
     """Whether what an earlier token proved still holds: the user is active, the session
     was not logged out, the password did not change. For long-lived sockets that cannot
     hear revocations (their channel layer was down)."""
-    found = user_with_session_state(user_id=user_id, session_id=session_id)
-    if found is None or not found[0].is_active or (session_id and found[1]):
+    found = user_with_session_state(user_id=auth.user.pk, session_id=auth.session_id)
+    if found is None or not found[0].is_active or (auth.session_id and found[1]):
         return False
-    return password_fingerprint == get_md5_hash_password(found[0].password)
+    return auth.proof == get_md5_hash_password(found[0].password)

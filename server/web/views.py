@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from parley.conf import parley_settings
 from server.web.csp import CONTENT_SECURITY_POLICY
 
 INDEX = Path(__file__).resolve().parent / "static" / "web" / "index.html"
@@ -22,8 +22,8 @@ LIMIT_META = re.compile(rb'(<meta name="(parley-[a-z-]+)" content=")[0-9]*(">)')
 
 def _limits() -> dict[bytes, int]:
     return {
-        b"parley-max-attachment-bytes": int(settings.CHAT_MAX_ATTACHMENT_BYTES),
-        b"parley-max-content-length": int(settings.CHAT_MAX_CONTENT_LENGTH),
+        b"parley-max-attachment-bytes": int(parley_settings.MAX_ATTACHMENT_BYTES),
+        b"parley-max-content-length": int(parley_settings.MAX_CONTENT_LENGTH),
     }
 
 

@@ -1,4 +1,4 @@
-"""Remove attachment files that no message refers to, and expired session records.
+"""Remove attachment files that no message refers to.
 
 A file is written before its message's transaction (so no disk write happens under
 the conversation lock); a process killed in between leaves an orphan. Files younger
@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from parley.models import Message
 from parley.storage import attachment_storage
-from server.accounts.models import RevokedSession
 
 
 class Command(BaseCommand):
-    help = "Delete orphan attachment files and expired revoked-session records."
+    help = "Delete orphan attachment files."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--min-age", type=int, default=3600, help="Keep files younger than this (seconds).")
@@ -42,8 +38,5 @@ class Command(BaseCommand):
                 removed += 1
                 if not dry_run:
                     os.remove(path)
-        expired = timezone.now() - settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] - timedelta(days=1)
-        sessions = RevokedSession.objects.filter(revoked_at__lt=expired)
-        session_count = sessions.count() if dry_run else sessions.delete()[0]
         verb = "would remove" if dry_run else "removed"
-        self.stdout.write(f"{verb} {removed} orphan file(s) and {session_count} expired session record(s)")
+        self.stdout.write(f"{verb} {removed} orphan file(s)")
