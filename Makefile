@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run serve serve-prod migrate test test-slow test-browser lint format typecheck bench bench-full clean install install-dev
+.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full clean install install-dev
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parley needs Python >= 3.11")'
@@ -44,6 +44,13 @@ serve-prod: install
 
 test: install-dev
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} -m "not slow"
+	$(MAKE) --no-print-directory test-host
+
+## The seed contract (REST and socket) and the host's own tests against examples/host:
+## Parley as a reusable app on a UUID/email user model with the host's own tokens.
+HOST_SUITE := tests/host tests/test_contract_seed.py tests/test_websocket.py tests/test_ws_smoke.py
+test-host: install-dev
+	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} --ds=examples.host.settings -m "not slow and not standalone" $(HOST_SUITE)
 
 test-browser: install-dev
 	$(BIN)/pytest -q -m browser tests/browser

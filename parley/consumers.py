@@ -161,6 +161,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.expiry: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
+        # Publishes from request threads go to this loop, where the layer's connections
+        # live; a host whose ASGI app is not wrapped in parley.routing.DoorbellLoop
+        # gets it bound by its first socket.
+        events.doorbell.bind_server_loop(asyncio.get_running_loop())
         rate, seconds = (int(x) for x in parley_settings.RATE_LIMITS["ws_command"].split("/"))
         self.budget = CommandBudget(rate=rate / seconds, burst=rate)
         route = self.scope.get("url_route", {}).get("kwargs", {})

@@ -7,12 +7,28 @@ reads the host's session cookie (Channels' AuthMiddlewareStack) for same-origin 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from django.urls import re_path
 
 from parley.consumers import ChatConsumer
+from parley.events import doorbell
 from parley.origin import OriginGuard
+
+
+class DoorbellLoop:
+    """ASGI middleware: tells Parley's publisher which event loop serves this process,
+    so events published by request threads are sent from there (parley.events.Doorbell).
+    Wrap the host's whole ProtocolTypeRouter in it; sockets also bind it on connect."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        doorbell.bind_server_loop(asyncio.get_running_loop())
+        await self.app(scope, receive, send)
+
 
 websocket_urlpatterns = [
     re_path(r"^ws/chat/(?P<conversation_id>[0-9]{1,18})/?$", ChatConsumer.as_asgi()),

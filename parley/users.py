@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from parley.common.errors import InvalidInput
 from parley.conf import parley_settings
@@ -70,14 +71,26 @@ def wire_id(pk: Any) -> Any:
 
 
 def parse_user_id(value: Any, *, field: str) -> Any:
-    """A non-integer user id from a client (a UUID's text), converted to the primary
-    key's type, or a 400. Numbers are refused: a UUID would accept an int."""
-    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+    """A non-integer user id (a UUID's text from a client, or a key object from Python),
+    converted to the primary key's type, or a 400. JSON numbers, lists and objects are
+    refused: a UUID field would turn an int into a UUID."""
+    if isinstance(value, bool | int | float | list | dict) or value is None:
         raise InvalidInput("Must be a user id.", field=field, code="invalid_id")
+    if isinstance(value, str):
+        value = value.strip()
+        if not value or len(value) > 255:
+            raise InvalidInput("Must be a user id.", field=field, code="invalid_id")
     try:
-        return get_user_model()._meta.pk.to_python(value.strip())  # type: ignore[union-attr]
+        return get_user_model()._meta.pk.to_python(value)  # type: ignore[union-attr]
     except (ValidationError, TypeError, ValueError, OverflowError):
         raise InvalidInput("Must be a user id.", field=field, code="invalid_id") from None
+
+
+def user_db_value(pk: Any) -> Any:
+    """A user id as a bound SQL parameter (a UUID is text on SQLite, uuid on PostgreSQL)."""
+    if isinstance(pk, int):
+        return pk
+    return get_user_model()._meta.pk.get_db_prep_value(pk, connection)  # type: ignore[union-attr]
 
 
 def pk_is_integer() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,20 +9,8 @@ from channels.routing import ProtocolTypeRouter
 from django.conf import settings
 
 from parley.common.errors import PayloadTooLarge
-from parley.events import doorbell
 
 Scope = dict[str, Any]
-
-
-class BindDoorbellLoop:
-    """Tell the publisher which event loop serves this process (see chat.events.Doorbell)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        doorbell.bind_server_loop(asyncio.get_running_loop())
-        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -78,9 +65,9 @@ async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
 
 
 def build_application(django_http: Any) -> Any:
-    from parley.routing import websocket_application
+    from parley.routing import DoorbellLoop, websocket_application
 
-    return BindDoorbellLoop(
+    return DoorbellLoop(
         ProtocolTypeRouter(
             {
                 "http": BodyLimit(django_http),

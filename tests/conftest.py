@@ -17,14 +17,22 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
 
-from server.accounts.models import User
-from server.accounts.tokens import token_pair_for_user
+from tests import hosts
+
+User = Any  # the project's user model (tests/hosts.py)
 
 PASSWORD = "correct-horse-battery-staple"
 _names = itertools.count(1)
 
 
 _application: Any = None
+
+
+def pytest_ignore_collect(collection_path: Any, config: Any) -> bool | None:
+    """tests/host/ holds the example host's own tests: collected only in its run."""
+    if collection_path.name == "host" and collection_path.parent.name == "tests":
+        return hosts.is_standalone()
+    return None
 
 
 def in_process_application() -> Any:
@@ -38,11 +46,7 @@ def in_process_application() -> Any:
     """
     global _application
     if _application is None:
-        from django.core.asgi import get_asgi_application
-
-        from server.routing import build_application
-
-        _application = build_application(get_asgi_application())
+        _application = hosts.in_process_asgi()
     return _application
 
 
@@ -176,11 +180,7 @@ def _fresh_rate_limits_and_media(settings: Any, tmp_path: Any) -> Iterator[None]
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(username: str | None = None, *, password: str = PASSWORD, **fields: Any) -> User:
-        name = username or f"user{next(_names)}"
-        user = User(username=name, **fields)
-        user.set_password(password)
-        user.save()
-        return user
+        return hosts.create_user(username or f"user{next(_names)}", password=password, **fields)
 
     return make
 
@@ -190,7 +190,7 @@ def api() -> Callable[[User | None], Api]:
     """`api(user)` is a client authenticated with a fresh real JWT; `api(None)` is anonymous."""
 
     def make(user: User | None = None) -> Api:
-        return Api(token_pair_for_user(user)["access"] if user is not None else None)
+        return Api(hosts.access_token(user) if user is not None else None)
 
     return make
 
@@ -213,6 +213,6 @@ def carol(make_user: Callable[..., User]) -> User:
 @pytest.fixture
 def direct(alice: User, bob: User, api: Callable[[User | None], Api]) -> dict[str, Any]:
     """A direct conversation of alice and bob, started by alice."""
-    response = api(alice).post("/api/chat/conversations/start/", json={"user2": bob.pk})
+    response = api(alice).post("/api/chat/conversations/start/", json={"user2": hosts.uid(bob)})
     assert response.status_code == 201, response.text
     return body(response)

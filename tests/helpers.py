@@ -14,8 +14,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from parley.models import Conversation, Message
-from server.accounts.models import User
+from tests import hosts
 from tests.conftest import Api, body
+
+User = Any
 
 CONVERSATIONS = "/api/chat/conversations/"
 MESSAGES = "/api/chat/messages/"
@@ -30,13 +32,13 @@ def msg_url(message_id: int, action: str = "") -> str:
 
 
 def start(client: Api, other: User) -> dict[str, Any]:
-    response = client.post(f"{CONVERSATIONS}start/", json={"user2": other.pk})
+    response = client.post(f"{CONVERSATIONS}start/", json={"user2": hosts.uid(other)})
     assert response.status_code in (200, 201), response.text
     return body(response)
 
 
 def group(client: Api, members: list[User], title: str = "Team") -> dict[str, Any]:
-    response = client.post(CONVERSATIONS, json={"participants": [u.pk for u in members], "title": title})
+    response = client.post(CONVERSATIONS, json={"participants": [hosts.uid(u) for u in members], "title": title})
     assert response.status_code == 201, response.text
     return body(response)
 

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from parley.models import Conversation, Message
+from parley.users import pk_is_integer
 from tests.conftest import PASSWORD, Api, body
 from tests.helpers import CONVERSATIONS, MESSAGES, bulk_messages, conv_url, msg_url, send, start
+from tests.hosts import uid
 
 # Seed section 1: the conversation JSON, and the message as embedded in it.
 CONVERSATION_FIELDS = {"id", "participants", "messages", "created_at"}
@@ -42,19 +44,24 @@ def parse_time(value: str) -> datetime:
     return parsed
 
 
-def assert_conversation_shape(conversation: dict[str, Any], *, participants: list[int]) -> None:
+# A user id is a JSON number for integer primary keys, the UUID's text otherwise.
+USER_ID = int if pk_is_integer() else str
+
+
+def assert_conversation_shape(conversation: dict[str, Any], *, participants: list[Any]) -> None:
     assert conversation.keys() >= CONVERSATION_FIELDS
     assert isinstance(conversation["id"], int)
     assert sorted(conversation["participants"]) == sorted(participants)
-    assert all(isinstance(p, int) for p in conversation["participants"])
+    assert all(isinstance(p, USER_ID) for p in conversation["participants"])
     assert isinstance(conversation["messages"], list)
     parse_time(conversation["created_at"])
 
 
 def assert_message_shape(message: dict[str, Any]) -> None:
     assert message.keys() >= MESSAGE_FIELDS
-    for name in ("id", "conversation", "sender"):
+    for name in ("id", "conversation"):
         assert isinstance(message[name], int), name
+    assert isinstance(message["sender"], USER_ID)
     assert isinstance(message["sender_name"], str)
     assert isinstance(message["content"], str)
     assert message["attachment"] is None or isinstance(message["attachment"], str)
@@ -69,7 +76,7 @@ def assert_message_shape(message: dict[str, Any]) -> None:
 
 
 def test_list_users_conversations_is_a_plain_array_of_seed_objects(alice, bob, carol, api, direct):
-    api(carol).post(f"{CONVERSATIONS}start/", json={"user2": bob.pk})  # not alice's
+    api(carol).post(f"{CONVERSATIONS}start/", json={"user2": uid(bob)})  # not alice's
 
     response = api(alice).get(CONVERSATIONS)
 
@@ -77,7 +84,7 @@ def test_list_users_conversations_is_a_plain_array_of_seed_objects(alice, bob, c
     data = body(response)
     assert isinstance(data, list)
     assert [c["id"] for c in data] == [direct["id"]]
-    assert_conversation_shape(data[0], participants=[alice.pk, bob.pk])
+    assert_conversation_shape(data[0], participants=[uid(alice), uid(bob)])
     assert data[0]["messages"] == []
 
 
@@ -101,12 +108,12 @@ def test_get_single_conversation_embeds_its_messages(alice, bob, api, direct):
 
     assert response.status_code == 200
     conversation = body(response)
-    assert_conversation_shape(conversation, participants=[alice.pk, bob.pk])
+    assert_conversation_shape(conversation, participants=[uid(alice), uid(bob)])
     assert conversation["id"] == direct["id"]
     [message] = conversation["messages"]
     assert message.keys() >= EMBEDDED_MESSAGE_FIELDS
     assert message["id"] == sent["id"]
-    assert message["sender"] == alice.pk
+    assert message["sender"] == uid(alice)
     assert message["sender_name"] == "alice"
     assert message["content"] == "Hello!"
     assert message["is_read"] is False
@@ -115,19 +122,19 @@ def test_get_single_conversation_embeds_its_messages(alice, bob, api, direct):
 
 
 def test_start_creates_201_then_returns_existing_200_from_either_side(alice, bob, api):
-    created = api(alice).post(f"{CONVERSATIONS}start/", json={"user2": bob.pk})
+    created = api(alice).post(f"{CONVERSATIONS}start/", json={"user2": uid(bob)})
     assert created.status_code == 201
     conversation = body(created)
-    assert_conversation_shape(conversation, participants=[alice.pk, bob.pk])
+    assert_conversation_shape(conversation, participants=[uid(alice), uid(bob)])
     assert conversation["messages"] == []
 
-    again = api(alice).post(f"{CONVERSATIONS}start/", json={"user2": bob.pk})
-    other_side = api(bob).post(f"{CONVERSATIONS}start/", json={"user2": alice.pk})
+    again = api(alice).post(f"{CONVERSATIONS}start/", json={"user2": uid(bob)})
+    other_side = api(bob).post(f"{CONVERSATIONS}start/", json={"user2": uid(alice)})
 
     assert again.status_code == 200
     assert other_side.status_code == 200
     assert body(again)["id"] == body(other_side)["id"] == conversation["id"]
-    assert_conversation_shape(body(other_side), participants=[alice.pk, bob.pk])
+    assert_conversation_shape(body(other_side), participants=[uid(alice), uid(bob)])
     assert Conversation.objects.count() == 1
 
 
@@ -152,11 +159,11 @@ def test_conversation_messages_page_shape_and_values(alice, bob, api, direct):
     one, two = data["results"]
     assert (one["conversation"], one["sender"], one["sender_name"], one["content"]) == (
         direct["id"],
-        alice.pk,
+        uid(alice),
         "alice",
         "Hello!",
     )
-    assert (two["sender"], two["sender_name"], two["content"]) == (bob.pk, "bob", "Hi there!")
+    assert (two["sender"], two["sender_name"], two["content"]) == (uid(bob), "bob", "Hi there!")
     assert one["attachment"] is None
     assert one["edited_at"] is None
     assert one["read_at"] is None
@@ -234,7 +241,7 @@ def test_send_message_multipart_returns_201_with_the_seed_fields(alice, api, dir
     message = body(response)
     assert_message_shape(message)
     assert message["conversation"] == direct["id"]
-    assert message["sender"] == alice.pk
+    assert message["sender"] == uid(alice)
     assert message["sender_name"] == "alice"
     assert message["content"] == "Hello! This is my message."
     assert message["attachment"] is None
@@ -365,7 +372,7 @@ def test_delete_message_soft_deletes(alice, bob, api, direct):
 def test_update_conversation_and_delete_conversation(alice, bob, api, direct):
     updated = api(alice).put(conv_url(direct["id"]), json={})
     assert updated.status_code == 200
-    assert_conversation_shape(body(updated), participants=[alice.pk, bob.pk])
+    assert_conversation_shape(body(updated), participants=[uid(alice), uid(bob)])
 
     deleted = api(alice).delete(conv_url(direct["id"]))
     assert deleted.status_code == 204
@@ -376,6 +383,7 @@ def test_update_conversation_and_delete_conversation(alice, bob, api, direct):
 # --- Compatibility aliases (SPEC section 2) -----------------------------------------------------
 
 
+@pytest.mark.standalone
 def test_login_without_trailing_slash(alice):
     response = Api().post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
 
@@ -408,6 +416,7 @@ def test_delete_soft_delete_alias(alice, bob, api, direct):
 # --- The complete workflow example (curl) ---------------------------------------------------------
 
 
+@pytest.mark.standalone
 def test_curl_workflow(make_user):
     john = make_user("john_doe", password="password123-but-long")
     jane = make_user("jane_smith")
@@ -419,14 +428,14 @@ def test_curl_workflow(make_user):
     tokens = body(login)
     assert set(tokens) == {"access", "refresh"}
     john_api = Api(tokens["access"])
-    conversation = body(john_api.post(f"{CONVERSATIONS}start/", json={"user2": jane.pk}))
+    conversation = body(john_api.post(f"{CONVERSATIONS}start/", json={"user2": uid(jane)}))
 
     # 2. List your conversations
     listed = john_api.get(CONVERSATIONS)
     assert listed.status_code == 200
     [item] = body(listed)
     assert item["id"] == conversation["id"]
-    assert sorted(item["participants"]) == sorted([john.pk, jane.pk])
+    assert sorted(item["participants"]) == sorted([uid(john), uid(jane)])
 
     # 3. Get messages for the conversation
     messages = john_api.get(conv_url(conversation["id"], "messages") + "?page=1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.conf import parley_settings
 from parley.models import Message
 from tests.conftest import body
 from tests.helpers import CONVERSATIONS, bulk_messages, conv_url, msg_url, send, start
@@ -96,7 +97,7 @@ def test_embedded_messages_are_capped_and_newest(alice, api, direct, settings):
 
 
 def test_sending_is_rate_limited_per_user(alice, bob, api, direct, settings):
-    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "send": "3/60"}}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**parley_settings.RATE_LIMITS, "send": "3/60"}}
     for i in range(3):
         send(api(alice), direct["id"], f"ok{i}")
 

@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings as django_settings
 
 from parley.common.ratelimit import parse_rate, rate_limit_hit
+from parley.conf import parley_settings
 from parley.models import Conversation, Membership, Message
 from parley.services.conversations import conversation_create_group, conversation_start_direct
 from server.accounts.models import User
@@ -151,7 +152,7 @@ async def test_typing_is_coalesced_to_one_event_per_interval(make_user: Any) -> 
     assert len(forwarded) == 1
     record(
         "limit_typing",
-        limit=f"1 event per {django_settings.PARLEY['TYPING_INTERVAL_SECONDS']:g} s per socket and conversation",
+        limit=f"1 event per {parley_settings.TYPING_INTERVAL_SECONDS:g} s per socket and conversation",
         frames_sent=20,
         events_forwarded=len(forwarded),
     )
@@ -220,7 +221,7 @@ async def test_a_flooding_socket_is_closed_and_nobody_else_notices(make_user: An
 
 @pytest.mark.django_db(transaction=True)
 async def test_sockets_per_user(make_user: Any) -> None:
-    limit = django_settings.PARLEY["WS_MAX_SOCKETS_PER_USER"]
+    limit = parley_settings.WS_MAX_SOCKETS_PER_USER
     alice = await db(make_user)("alice")
     token = await db(lambda: token_pair_for_user(alice)["access"])()
     kept = [Socket.for_user(token) for _ in range(limit)]
@@ -243,7 +244,7 @@ async def test_sockets_per_user(make_user: Any) -> None:
 
 @pytest.mark.django_db(transaction=True)
 async def test_frame_size(make_user: Any) -> None:
-    limit = django_settings.PARLEY["WS_MAX_FRAME_BYTES"]
+    limit = parley_settings.WS_MAX_FRAME_BYTES
     alice, bob = await db(make_user)("alice"), await db(make_user)("bob")
     conversation, _ = await db(conversation_start_direct)(user=alice, other_user_id=bob.pk)
     sock = Socket.for_user(await db(lambda: token_pair_for_user(alice)["access"])(), conversation.pk)
@@ -268,7 +269,7 @@ async def test_frame_size_counts_bytes_not_characters(make_user: Any) -> None:
     sock = Socket.for_user(await db(lambda: token_pair_for_user(alice)["access"])(), conversation.pk)
     await sock.open()
     frame = '{"type":"ping","ref":"wide","pad":"' + "\u20ac" * 40_000 + '"}'
-    assert len(frame.encode()) > django_settings.PARLEY["WS_MAX_FRAME_BYTES"]
+    assert len(frame.encode()) > parley_settings.WS_MAX_FRAME_BYTES
     await sock.send_raw(frame)
     reply = await sock.receive()
     await sock.close()
@@ -276,7 +277,7 @@ async def test_frame_size_counts_bytes_not_characters(make_user: Any) -> None:
 
 
 def test_page_size_cap(alice: User, api: Any, direct: dict[str, Any]) -> None:
-    cap = django_settings.PARLEY["MAX_PAGE_SIZE"]
+    cap = parley_settings.MAX_PAGE_SIZE
     bulk_messages(direct["id"], alice, cap + 1)
     client = api(alice)
     at = body(client.get(conv_url(direct["id"], "messages") + f"?page_size={cap}"))
@@ -288,7 +289,7 @@ def test_page_size_cap(alice: User, api: Any, direct: dict[str, Any]) -> None:
 
 
 def test_group_size(alice: User, api: Any) -> None:
-    limit = django_settings.PARLEY["MAX_GROUP_MEMBERS"]
+    limit = parley_settings.MAX_GROUP_MEMBERS
     others = User.objects.bulk_create([User(username=f"crowd{i}") for i in range(limit)])
     ids = [u.pk for u in others]
     client = api(alice)
@@ -306,7 +307,7 @@ def test_group_size(alice: User, api: Any) -> None:
 
 
 def test_content_length(alice: User, api: Any, direct: dict[str, Any]) -> None:
-    limit = django_settings.PARLEY["MAX_CONTENT_LENGTH"]
+    limit = parley_settings.MAX_CONTENT_LENGTH
     client = api(alice)
     at = client.post(conv_url(direct["id"], "send_message"), json={"content": "x" * limit})
     over = client.post(conv_url(direct["id"], "send_message"), json={"content": "x" * (limit + 1)})
@@ -320,7 +321,7 @@ def test_content_length(alice: User, api: Any, direct: dict[str, Any]) -> None:
 
 @pytest.mark.django_db(transaction=True)
 async def test_content_length_over_websocket(make_user: Any) -> None:
-    limit = django_settings.PARLEY["MAX_CONTENT_LENGTH"]
+    limit = parley_settings.MAX_CONTENT_LENGTH
     alice, bob = await db(make_user)("alice"), await db(make_user)("bob")
     group = await db(conversation_create_group)(creator=alice, title="t", participant_ids=[bob.pk])
     sock = Socket.for_user(await db(lambda: token_pair_for_user(alice)["access"])(), group.pk)

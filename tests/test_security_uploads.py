@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
+from parley.conf import parley_settings
 from parley.models import Message
 from server.accounts.models import User
 from tests.conftest import body
@@ -155,7 +156,7 @@ def test_hostile_uploads(alice: User, bob: User, api: Any, direct: dict[str, Any
     assert files_under(media) == files_before
 
     # The size limit, at it and one byte over: 413, and no file, no message left.
-    limit = django_settings.PARLEY["MAX_ATTACHMENT_BYTES"]
+    limit = parley_settings.MAX_ATTACHMENT_BYTES
     count = Message.objects.count()
     at_limit = upload(sender, direct["id"], "at-limit.bin", b"\x00" * limit, "application/octet-stream")
     assert at_limit.status_code == 201

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
+from parley.conf import parley_settings
 from parley.models import Membership, Message
 from parley.services.conversations import conversation_start_direct
 from parley.services.messages import message_send
@@ -161,7 +162,7 @@ async def collect_handshake(sock: Socket) -> str:
 
 async def test_websocket_authorization_matrix(make_user, settings) -> None:
     settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}
-    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "ws_command": "100000/1"}}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**parley_settings.RATE_LIMITS, "ws_command": "100000/1"}}
     settings.PARLEY = {
         **settings.PARLEY,
         "WS_AUTH_TIMEOUT_SECONDS": 0.3,

@@ -1,3 +1,4 @@
+from parley.conf import parley_settings
 from tests.conftest import body
 
 
@@ -15,4 +16,4 @@ def test_limits_are_public_and_match_the_settings(api, settings):
     assert response.status_code == 200
     limits = body(response)
     assert limits["max_attachment_bytes"] == 1234
-    assert limits["max_content_length"] == settings.PARLEY["MAX_CONTENT_LENGTH"]
+    assert limits["max_content_length"] == parley_settings.MAX_CONTENT_LENGTH

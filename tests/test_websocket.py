@@ -9,22 +9,25 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken
 
 from parley import events
+from parley.conf import parley_settings
 from parley.models import Event, Message
 from parley.services.conversations import conversation_create_group, conversation_delete, conversation_start_direct
 from parley.services.members import member_remove, members_add
 from parley.services.messages import message_delete, message_edit, message_send
 from parley.services.reads import read_pointer_move
-from server.accounts.models import User
-from server.accounts.services import session_logout, user_change_password
-from server.accounts.tokens import token_pair_for_user
+from tests import hosts
 from tests.conftest import PASSWORD
+from tests.hosts import uid
 from tests.ws import Socket, atoken_for
+
+User = Any
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,7 +58,7 @@ async def test_conversation_socket_opens_with_ready_and_cursor(alice, bob):
     await send(alice, cid)
     sock = Socket.for_user(await atoken_for(bob), cid)
     ready = await sock.open()
-    assert ready == {"type": "ready", "user": bob.pk, "conversations": {str(cid): 1}}
+    assert ready == {"type": "ready", "user": uid(bob), "conversations": {str(cid): 1}}
     await sock.close()
 
 
@@ -66,7 +69,7 @@ async def test_conversation_socket_opens_with_ready_and_cursor(alice, bob):
 async def test_bad_tokens_close_4401(alice, bob, settings, token_kind, code):
     settings.PARLEY = {**settings.PARLEY, "WS_AUTH_TIMEOUT_SECONDS": 0.3}
     cid = await direct_of(alice, bob)
-    pair = await db(token_pair_for_user)(alice)
+    pair = await db(hosts.token_pair)(alice)
     if token_kind == "expired":
         token = AccessToken(pair["access"])
         token.set_exp(lifetime=-timedelta(seconds=1))
@@ -106,7 +109,7 @@ async def test_auth_frame_instead_of_query_token(alice, bob):
     assert error["code"] == "not_authenticated"
     await sock.send({"type": "auth", "token": await atoken_for(alice)})
     ready = await sock.receive_until("ready")
-    assert ready["user"] == alice.pk
+    assert ready["user"] == uid(alice)
     assert await db(Message.objects.count)() == 0  # the early send stored nothing
     await sock.close()
 
@@ -184,7 +187,7 @@ async def test_send_edit_read_delete_over_socket(alice, bob):
     read_ack = await b.receive_until("ack")
     assert read_ack["message"]["is_read"] is True
     read = await a.receive_until("message.read")
-    assert read["seq"] == 3 and read["user"] == bob.pk and read["message_id"] == message_id and read["read_at"]
+    assert read["seq"] == 3 and read["user"] == uid(bob) and read["message_id"] == message_id and read["read_at"]
 
     await a.send({"type": "message.delete", "message_id": message_id, "ref": "d1"})
     deleted_ack = await a.receive_until("ack")
@@ -233,7 +236,7 @@ async def test_legacy_frames(alice, bob):
     await a.send({"type": "edit", "message_id": message["id"], "content": "edited"})
     assert (await b.receive_until("message.updated"))["message"]["content"] == "edited"
     await b.send({"type": "read", "message_id": message["id"]})
-    assert (await a.receive_until("message.read"))["user"] == bob.pk
+    assert (await a.receive_until("message.read"))["user"] == uid(bob)
     await a.send({"type": "delete", "message_id": message["id"]})
     assert (await b.receive_until("message.deleted"))["message_id"] == message["id"]
     await a.close()
@@ -356,7 +359,7 @@ async def test_typing_reaches_others_but_never_the_typist(alice, bob):
     await a_conv.send({"type": "typing", "is_typing": True, "ref": "t"})
     assert (await a_conv.receive_until("ack"))["forwarded"] is True
     frame = await b_conv.receive_until("typing")
-    assert frame == {"type": "typing", "conversation": cid, "user": alice.pk, "username": "alice", "is_typing": True}
+    assert frame == {"type": "typing", "conversation": cid, "user": uid(alice), "username": "alice", "is_typing": True}
     assert [f for f in await a_conv.drain() if f["type"] == "typing"] == []
     assert [f for f in await a_user.drain(0.1) if f["type"] == "typing"] == []
     # A repeat inside the interval is coalesced; stopping always goes through.
@@ -372,17 +375,17 @@ async def test_presence_online_and_offline(alice, bob):
     cid = await direct_of(alice, bob)
     watcher = await opened(bob, cid)
     first = await opened(alice)
-    assert await watcher.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": True}
+    assert await watcher.receive_until("presence") == {"type": "presence", "user": uid(alice), "online": True}
     second = await opened(alice, cid)  # still online: no new frame
     await first.close()
     assert await watcher.nothing(0.3)
     await second.close()
-    assert await watcher.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": False}
+    assert await watcher.receive_until("presence") == {"type": "presence", "user": uid(alice), "online": False}
     # A newcomer learns who is online from the snapshot after `ready`.
     back_online = await opened(alice)
     late = Socket.for_user(await atoken_for(bob))
     await late.open()
-    assert (await late.receive_until("presence"))["user"] == alice.pk
+    assert (await late.receive_until("presence"))["user"] == uid(alice)
     for sock in (watcher, late, back_online):
         await sock.close()
 
@@ -408,7 +411,7 @@ async def test_since_replays_missed_events_exactly_once_in_order(alice, bob):
     frames = [await sock.receive() for _ in range(4)]
     assert [f["seq"] for f in frames[:3]] == [2, 3, 4]
     assert frames[1]["message"]["content"] == "one, edited"  # replays show the current state
-    assert frames[3] == {"type": "ready", "user": bob.pk, "conversations": {str(cid): 4}}
+    assert frames[3] == {"type": "ready", "user": uid(bob), "conversations": {str(cid): 4}}
     await send(alice, cid, "live")
     assert (await sock.receive_until("message.created"))["seq"] == 5
     assert await sock.nothing(0.2)
@@ -480,13 +483,13 @@ async def test_periodic_resync_catches_a_lost_doorbell_without_new_events(alice,
 
 
 async def test_removed_member_stops_receiving_at_once(alice, bob, carol):
-    group = await db(conversation_create_group)(creator=alice, title="team", participant_ids=[bob.pk, carol.pk])
+    group = await db(conversation_create_group)(creator=alice, title="team", participant_ids=[uid(bob), uid(carol)])
     conv_sock, user_sock = await opened(carol, group.pk), await opened(carol)
-    await db(member_remove)(actor=alice, conversation_id=group.pk, user_id=carol.pk)
+    await db(member_remove)(actor=alice, conversation_id=group.pk, user_id=uid(carol))
     removed = await conv_sock.receive_until("member.removed")
-    assert removed["user"] == carol.pk and removed["by"] == alice.pk
+    assert removed["user"] == uid(carol) and removed["by"] == uid(alice)
     assert await conv_sock.closed_with() == 4403
-    assert (await user_sock.receive_until("member.removed"))["user"] == carol.pk
+    assert (await user_sock.receive_until("member.removed"))["user"] == uid(carol)
     gone = await user_sock.receive_until("conversation.removed")
     assert gone == {"type": "conversation.removed", "conversation": {"id": group.pk}, "reason": "removed"}
     await send(alice, group.pk, "after carol left")
@@ -500,10 +503,10 @@ async def test_removed_member_stops_receiving_at_once(alice, bob, carol):
 
 
 async def test_added_member_user_socket_subscribes_by_itself(alice, bob, carol):
-    group = await db(conversation_create_group)(creator=alice, title="team", participant_ids=[bob.pk])
+    group = await db(conversation_create_group)(creator=alice, title="team", participant_ids=[uid(bob)])
     await send(alice, group.pk, "before carol")
     sock = await opened(carol)
-    await db(members_add)(actor=alice, conversation_id=group.pk, user_ids=[carol.pk])
+    await db(members_add)(actor=alice, conversation_id=group.pk, user_ids=[uid(carol)])
     created = await sock.receive_until("conversation.created")
     assert created["conversation"]["id"] == group.pk and created["conversation"]["kind"] == "group"
     await send(bob, group.pk, "welcome carol")
@@ -516,14 +519,16 @@ async def test_new_direct_conversation_appears_on_the_user_socket(alice, bob):
     sock = await opened(bob)
     cid = await direct_of(alice, bob)
     created = await sock.receive_until("conversation.created")
-    assert created["conversation"]["id"] == cid and created["conversation"]["participants"] == [alice.pk, bob.pk]
+    assert created["conversation"]["id"] == cid and sorted(created["conversation"]["participants"]) == sorted(
+        [uid(alice), uid(bob)]
+    )
     await send(alice, cid, "first")
     assert (await sock.receive_until("message.created"))["seq"] == 1
     await sock.close()
 
 
 async def test_deleted_group_closes_conversation_sockets_4404(alice, bob):
-    group = await db(conversation_create_group)(creator=alice, title="doomed", participant_ids=[bob.pk])
+    group = await db(conversation_create_group)(creator=alice, title="doomed", participant_ids=[uid(bob)])
     conv_sock, user_sock = await opened(bob, group.pk), await opened(bob)
     await db(conversation_delete)(user=alice, conversation_id=group.pk)
     assert (await conv_sock.receive_until("conversation.removed"))["reason"] == "deleted"
@@ -537,7 +542,7 @@ async def test_mark_read_updates_the_readers_other_sockets(alice, bob):
     message = await send(alice, cid, "read me")
     other_device = await opened(bob)
     await db(read_pointer_move)(user=bob, message_id=message.pk)
-    assert (await other_device.receive_until("message.read"))["user"] == bob.pk
+    assert (await other_device.receive_until("message.read"))["user"] == uid(bob)
     updated = await other_device.receive_until("conversation.updated")
     assert updated["conversation"]["id"] == cid and updated["conversation"]["unread_count"] == 0
     await other_device.close()
@@ -546,9 +551,12 @@ async def test_mark_read_updates_the_readers_other_sockets(alice, bob):
 # --- Sessions end live access -------------------------------------------------------------------------
 
 
+@pytest.mark.standalone
 async def test_logout_closes_only_that_sessions_sockets(alice):
-    session_a = await db(token_pair_for_user)(alice)
-    session_b = await db(token_pair_for_user)(alice)
+    from server.accounts.services import session_logout
+
+    session_a = await db(hosts.token_pair)(alice)
+    session_b = await db(hosts.token_pair)(alice)
     sock_a = Socket.for_user(session_a["access"])
     sock_b = Socket.for_user(session_b["access"])
     await sock_a.open()
@@ -566,7 +574,10 @@ async def test_logout_closes_only_that_sessions_sockets(alice):
     await sock_b.close()
 
 
+@pytest.mark.standalone
 async def test_password_change_and_deactivation_close_every_socket(alice, bob):
+    from server.accounts.services import user_change_password
+
     sockets = [await opened(alice), await opened(alice)]
     await db(user_change_password)(user=alice, old_password=PASSWORD, new_password="another-long-passphrase")
     for sock in sockets:
@@ -583,7 +594,7 @@ async def test_password_change_and_deactivation_close_every_socket(alice, bob):
 
 async def test_token_expiry_closes_unless_refreshed(alice, bob):
     cid = await direct_of(alice, bob)
-    pair = await db(token_pair_for_user)(alice)
+    pair = await db(hosts.token_pair)(alice)
     short = AccessToken(pair["access"])
     short.set_exp(lifetime=timedelta(seconds=1))
     sock = Socket.for_user(str(short), cid)
@@ -616,7 +627,7 @@ async def test_auth_frame_with_another_users_token_is_refused(alice, bob):
 
 
 async def test_command_rate_limit_then_flood_close(alice, bob, settings):
-    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "ws_command": "5/1"}}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**parley_settings.RATE_LIMITS, "ws_command": "5/1"}}
     cid = await direct_of(alice, bob)
     flooder, bystander = await opened(alice, cid), await opened(bob, cid)
     await flooder.drain()
@@ -634,7 +645,7 @@ async def test_command_rate_limit_then_flood_close(alice, bob, settings):
 
 
 async def test_send_budget_is_shared_with_rest(alice, bob, api, settings):
-    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "send": "3/60"}}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**parley_settings.RATE_LIMITS, "send": "3/60"}}
     cid = await direct_of(alice, bob)
     client = await db(api)(alice)
     for n in range(2):

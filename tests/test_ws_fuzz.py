@@ -17,6 +17,7 @@ from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from parley.conf import parley_settings
 from parley.models import Message
 from parley.services.conversations import conversation_start_direct
 from tests.ws import Socket, token_for
@@ -87,7 +88,7 @@ frames = st.one_of(
 @given(batch=st.lists(frames, min_size=1, max_size=12))
 def test_hostile_frames_never_crash_the_socket(alice, bob, settings, batch):
     settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}
-    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**settings.PARLEY["RATE_LIMITS"], "ws_command": "10000/1"}}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**parley_settings.RATE_LIMITS, "ws_command": "10000/1"}}
     conversation, _ = conversation_start_direct(user=alice, other_user_id=bob.pk)
     token = token_for(alice)
 

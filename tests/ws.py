@@ -9,15 +9,14 @@ from urllib.parse import quote
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from server.accounts.models import User
-from server.accounts.tokens import token_pair_for_user
+from tests import hosts
 
 
-def token_for(user: User) -> str:
-    return token_pair_for_user(user)["access"]
+def token_for(user: Any) -> str:
+    return hosts.access_token(user)
 
 
-async def atoken_for(user: User) -> str:
+async def atoken_for(user: Any) -> str:
     return await database_sync_to_async(token_for)(user)
 
 

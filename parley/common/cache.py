@@ -10,7 +10,8 @@
    them raises), and `add` + `incr` + `touch` for a counter with an expiry is four.
 
 `count` and `touch_many` exist on both backends the settings name, so callers need not
-know which one runs: Redis in production, local memory in the embedded mode.
+know which one runs: Redis in production, local memory in the embedded mode. A host
+that keeps its own cache backend gets them through PortableCounters.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache as DjangoLocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import cached_property
 
 _clients: dict[str, RedisCacheClient] = {}
@@ -96,9 +96,35 @@ class LocMemCache(DjangoLocMemCache):
             self.touch(key, ttl)
 
 
-def counters() -> RedisCache | LocMemCache:
-    """The default cache, which the settings configure as one of the two above."""
+class PortableCounters:
+    """`count` and `touch_many` on any other Django cache backend (a host's own): the
+    same results, in a few round trips instead of one. Use the two backends above for
+    the one-round-trip versions."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def count(self, key: str, delta: int, *, ttl: int) -> int:
+        self.backend.add(key, 0, timeout=ttl)
+        try:
+            value = int(self.backend.incr(key, delta))
+        except ValueError:  # expired between add and incr
+            self.backend.set(key, delta, timeout=ttl)
+            value = delta
+        self.backend.touch(key, ttl)
+        return value
+
+    def touch_many(self, keys: Iterable[str], *, ttl: int) -> None:
+        for key in keys:
+            self.backend.touch(key, ttl)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+
+def counters() -> RedisCache | LocMemCache | PortableCounters:
+    """The default cache, with Parley's counter operations."""
     backend = caches["default"]
-    if not isinstance(backend, RedisCache | LocMemCache):
-        raise ImproperlyConfigured("CACHES['default'] must be common.cache.RedisCache or common.cache.LocMemCache.")
-    return backend
+    if isinstance(backend, RedisCache | LocMemCache):
+        return backend
+    return PortableCounters(backend)

@@ -30,6 +30,7 @@ from django.db import connection, transaction
 
 from parley.attachments import StoredAttachment
 from parley.models import Event
+from parley.users import user_db_value
 
 # The member/duplicate gate: evaluated after the lock, for both backends.
 _GATE = """
@@ -111,7 +112,7 @@ class Inserted:
 def message_rows_insert(
     *,
     conversation_id: int,
-    sender_id: int,
+    sender_id: Any,
     content: str,
     now: datetime,
     client_id: str | None,
@@ -122,7 +123,7 @@ def message_rows_insert(
     a member, the conversation does not exist, or `client_id` was already used."""
     params: dict[str, Any] = {
         "conversation": conversation_id,
-        "sender": sender_id,
+        "sender": user_db_value(sender_id),
         "content": content,
         "attachment": stored.path if stored else "",
         "attachment_name": stored.name if stored else "",

@@ -1,0 +1,151 @@
+"""Request and response shapes of the chat API.
+
+Input serializers validate what clients send; output serializers document the JSON
+in the OpenAPI schema. Responses are built by chat.representations (a lean path),
+and tests/test_representations.py keeps the two identical.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from parley.common.errors import InvalidInput
+from parley.models import Message
+from parley.representations import attachment_url
+from parley.users import display_name
+
+
+class MessageOut(serializers.ModelSerializer):
+    sender_name = serializers.SerializerMethodField(
+        help_text='PARLEY["DISPLAY_NAME"] of the sender; "deleted user" once the user is deleted.'
+    )
+    attachment = serializers.SerializerMethodField(help_text="Download URL, for participants only.")
+    attachment_name = serializers.SerializerMethodField()
+    attachment_size = serializers.SerializerMethodField()
+    attachment_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "conversation",
+            "sender",
+            "sender_name",
+            "content",
+            "attachment",
+            "attachment_name",
+            "attachment_size",
+            "attachment_type",
+            "timestamp",
+            "is_read",
+            "read_at",
+            "is_deleted",
+            "edited_at",
+            "client_id",
+            "seq",
+        ]
+
+    def get_sender_name(self, message: Message) -> str:
+        return display_name(message.sender)
+
+    def _has_file(self, message: Message) -> bool:
+        return bool(message.attachment) and not message.is_deleted
+
+    def get_attachment(self, message: Message) -> str | None:
+        return attachment_url(message.pk) if self._has_file(message) else None
+
+    def get_attachment_name(self, message: Message) -> str | None:
+        return message.attachment_name if self._has_file(message) else None
+
+    def get_attachment_size(self, message: Message) -> int | None:
+        return message.attachment_size if self._has_file(message) else None
+
+    def get_attachment_type(self, message: Message) -> str | None:
+        return message.attachment_type if self._has_file(message) else None
+
+
+class MemberOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.ChoiceField(choices=["admin", "member"])
+    last_read_message_id = serializers.IntegerField()
+
+
+class ConversationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["direct", "group"])
+    title = serializers.CharField(allow_blank=True)
+    participants = serializers.ListField(child=serializers.IntegerField())
+    members = MemberOut(many=True)
+    messages = MessageOut(many=True, help_text="The latest live messages, oldest first.")
+    last_message = MessageOut(allow_null=True)
+    unread_count = serializers.IntegerField()
+    last_read_message_id = serializers.IntegerField()
+    last_seq = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MessagePageOut(serializers.Serializer):
+    is_envelope = True  # one object, also as the response of a `list` action (common.openapi)
+
+    count = serializers.IntegerField(allow_null=True, help_text="Total in page mode; null in keyset mode.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MessageOut(many=True)
+
+
+class EventsOut(serializers.Serializer):
+    events = serializers.ListField(child=serializers.DictField(), help_text="Frames as on the WebSocket.")
+    last_seq = serializers.IntegerField()
+    has_more = serializers.BooleanField()
+
+
+class StartIn(serializers.Serializer):
+    user2 = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The other user's id.")
+
+
+class GroupCreateIn(serializers.Serializer):
+    participants = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1))
+    title = serializers.CharField(max_length=200, allow_blank=True, allow_null=True, required=False, default="")
+
+
+class ConversationUpdateIn(serializers.Serializer):
+    title = serializers.CharField(
+        max_length=200, allow_blank=True, allow_null=True, required=False, help_text="null leaves it unchanged."
+    )
+
+
+class SendMessageIn(serializers.Serializer):
+    content = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    attachment = serializers.FileField(required=False)
+    client_id = serializers.CharField(
+        required=False, allow_null=True, max_length=64, help_text="Idempotency key chosen by the client."
+    )
+
+
+class EditMessageIn(serializers.Serializer):
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class AddParticipantsIn(serializers.Serializer):
+    participants = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1))
+
+
+class RemoveParticipantIn(serializers.Serializer):
+    user = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+def body_value(data: Any, name: str) -> Any:
+    """A field from a JSON object or a form; None when absent. A body that is not an
+    object (a JSON list, string, number or null) is refused, not read as empty."""
+    if hasattr(data, "getlist"):
+        values = data.getlist(name)
+        if len(values) > 1:
+            return values
+        return values[0] if values else None
+    if isinstance(data, dict):
+        return data.get(name)
+    raise InvalidInput("The request body must be a JSON object or a form.", code="invalid_body")

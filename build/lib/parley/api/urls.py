@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from parley.api.conversations import ConversationViewSet
+from parley.api.messages import MessageViewSet
+
+router = SimpleRouter()
+router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("messages", MessageViewSet, basename="message")
+
+urlpatterns = router.urls

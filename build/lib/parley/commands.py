@@ -1,0 +1,219 @@
+"""What a WebSocket does to the database: one synchronous function per step.
+
+The consumer (chat.consumers) calls each of these in a single `db_call`
+(chat.dbcalls), so a command costs one thread hop, and the writes go
+through chat.services exactly as REST writes do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, OuterRef, Subquery
+
+from parley import access, events, presence, selectors
+from parley.auth import Authenticated, authenticate_token, session_user, still_valid
+from parley.common.errors import AppError, NotFound
+from parley.conf import parley_settings
+from parley.models import Conversation, Membership, Message
+from parley.representations import message_json
+from parley.services import messages as message_services
+from parley.services import reads as read_services
+from parley.services.validation import clean_id
+from parley.users import User, display_name, wire_id
+
+CATCH_UP_PAGE = 500
+
+
+@dataclass
+class SocketGrant:
+    auth: Authenticated
+    subscribe: list[int]  # conversation groups this socket listens to
+    member_of: list[int]  # every conversation of the user
+    presence_in: list[int]  # the small ones, where presence is announced (PRESENCE_MAX_MEMBERS)
+    name: str  # the display name, read here: a host's DISPLAY_NAME may query the database
+
+    @property
+    def user(self) -> User:
+        return self.auth.user
+
+    @property
+    def user_wire_id(self) -> Any:
+        """The user's id as frames carry it (a number, or a UUID's text)."""
+        return wire_id(self.auth.user.pk)
+
+
+class TooManySockets(AppError):
+    status = 429
+    code = "too_many_sockets"
+    default_detail = "Too many open sockets for this user."
+
+
+def socket_open(*, token: str | None, session: Any = None, conversation_id: int | None) -> SocketGrant:
+    """Everything a handshake needs before subscribing, in one thread hop: check the
+    token (or the session's user) and, for a conversation socket, membership
+    (4401/4403/4404); count the socket against the user's limit (4429)."""
+    auth = authenticate_token(token) if token else session_user(session)
+    if conversation_id is not None:
+        access.membership_get(user=auth.user, conversation_id=conversation_id)
+    rows = list(
+        Membership.objects.filter(user=auth.user)
+        .annotate(size=Subquery(_member_count))
+        .values_list("conversation_id", "size")
+    )
+    member_of = [cid for cid, _ in rows]
+    presence_in = [cid for cid, size in rows if (size or 0) <= parley_settings.PRESENCE_MAX_MEMBERS]
+    subscribe = [conversation_id] if conversation_id is not None else member_of
+    if presence.socket_opened(auth.user.pk) > parley_settings.WS_MAX_SOCKETS_PER_USER:
+        presence.socket_closed(auth.user.pk)
+        raise TooManySockets()
+    return SocketGrant(auth, subscribe, member_of, presence_in, display_name(auth.user))
+
+
+_member_count = (
+    Membership.objects.filter(conversation_id=OuterRef("conversation_id"))
+    .order_by()
+    .values("conversation_id")
+    .annotate(n=Count("id"))
+    .values("n")
+)
+
+
+def socket_close(*, user_id: int) -> bool:
+    """Give the socket's count back; True when it was the user's last socket."""
+    if presence.socket_closed(user_id) == 0:
+        presence.release_announcement(user_id)
+        return True
+    return False
+
+
+def socket_reauthenticate(*, token: str, user_id: Any) -> Authenticated:
+    """A fresh token for an open socket: it must be the same user's."""
+    auth = authenticate_token(token)
+    if auth.user.pk != user_id:
+        raise NotFound("The token belongs to another user.", code="wrong_user")
+    return auth
+
+
+@dataclass
+class CatchUp:
+    cursors: dict[int, int] = field(default_factory=dict)
+    frames: list[events.Frame] = field(default_factory=list)
+    left: list[int] = field(default_factory=list)  # conversations the user is no longer in
+    joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
+    announce: bool = False  # this socket tells co-members the user is online
+    online: list[int] = field(default_factory=list)  # co-members online now
+
+
+def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.Frame]:
+    """Every durable frame after `after`; for a former member, up to their removal."""
+    frames: list[events.Frame] = []
+    while True:
+        page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE)
+        for frame in page.frames:
+            frames.append(frame)
+            if not still_member and frame["type"] == "member.removed" and frame["user"] == user_id:
+                return frames
+        if not page.has_more or not page.frames:
+            break
+        after = page.frames[-1]["seq"]
+    return frames if still_member else []
+
+
+def socket_catch_up(
+    *,
+    user_id: int,
+    conversation_ids: list[int],
+    since: dict[int, int],
+    all_conversations: bool,
+    presence_in: list[int],
+) -> CatchUp:
+    """Cursors for every subscribed conversation, and the frames a reconnecting client
+    missed: everything after its `since`, in order. Read after subscribing, so that
+    nothing published in between is lost (the consumer drops what it already sent)."""
+    result = CatchUp()
+    memberships = Membership.objects.filter(user_id=user_id)
+    if not all_conversations:
+        memberships = memberships.filter(conversation_id__in=conversation_ids)
+    # The user's conversations now, with their last seq: one query.
+    last = dict(memberships.values_list("conversation_id", "conversation__last_seq"))
+    asked = set(conversation_ids)
+    result.joined = {cid: seq for cid, seq in last.items() if cid not in asked}
+    for cid in conversation_ids:
+        if cid not in last:
+            result.left.append(cid)
+            continue
+        start = since.get(cid)
+        if start is None or start >= last[cid]:
+            result.cursors[cid] = last[cid]
+            continue
+        # The cursor starts at `since`; delivering the frames moves it forward.
+        result.frames.extend(_frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True))
+        result.cursors[cid] = start
+    result.announce = presence.claim_announcement(user_id)
+    watched = sorted(set(presence_in) & set(conversation_ids))
+    result.online = sorted(presence.online_users(co_members(user_id=user_id, conversation_ids=watched)))
+    return result
+
+
+def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.Frame], bool]:
+    """Frames after `after`, read from the database when a live `seq` jumped.
+    Returns `(frames, still_member)`."""
+    still_member = access.user_is_member(user_id=user_id, conversation_id=conversation_id)
+    frames = _frames_after(user_id=user_id, conversation_id=conversation_id, after=after, still_member=still_member)
+    return frames, still_member
+
+
+def socket_last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
+    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+
+
+def socket_still_authorized(grant: SocketGrant) -> bool:
+    """For a socket that cannot hear revocations: is its token's session still good?"""
+    return still_valid(grant.auth)
+
+
+# --- Commands ----------------------------------------------------------------------------------
+
+
+def _message_in(*, user: User, conversation_id: int, message_id: Any) -> Message:
+    message = access.message_get_for_member(user=user, message_id=clean_id(message_id, field="message_id"))
+    if message.conversation_id != conversation_id:
+        raise NotFound("That message is not in this conversation.", code="wrong_conversation")
+    return message
+
+
+def command_send(*, user: User, conversation_id: int, content: Any, client_id: Any) -> dict[str, Any]:
+    # Membership is checked by message_send, in the statement that locks the conversation.
+    message, _ = message_services.message_send(
+        sender=user, conversation_id=conversation_id, content=content, client_id=client_id
+    )
+    return message_json(message)
+
+
+def command_edit(*, user: User, conversation_id: int, message_id: Any, content: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id)
+    return message_json(message_services.message_edit(user=user, message_id=message.pk, content=content))
+
+
+def command_delete(*, user: User, conversation_id: int, message_id: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id)
+    return message_json(message_services.message_delete(user=user, message_id=message.pk))
+
+
+def command_read(*, user: User, conversation_id: int, message_id: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id)
+    read, _ = read_services.read_pointer_move(user=user, message_id=message.pk)
+    return message_json(read)
+
+
+def co_members(*, user_id: int, conversation_ids: list[int], limit: int = 1000) -> list[int]:
+    """Distinct other members of the user's conversations (for the presence snapshot)."""
+    return list(
+        Membership.objects.filter(conversation_id__in=conversation_ids)
+        .exclude(user_id=user_id)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")[:limit]
+    )

@@ -1,0 +1,78 @@
+"""Parley's settings: one `PARLEY = {...}` dict in the host's settings, over these defaults.
+
+    PARLEY = {
+        "DISPLAY_NAME": "myapp.users.full_name",   # sender_name of a message
+        "MAX_CONTENT_LENGTH": 4000,
+    }
+
+Every name below may be set; unknown names are refused at start-up (parley.apps), so a
+typo never passes silently. Values are read on every use, so `override_settings` and
+pytest-django's `settings` fixture work as they do for Django's own settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    # Who the user is, to Parley.
+    "DISPLAY_NAME": "parley.users.username_of",  # dotted path: callable(user) -> str
+    # REST: the host's DRF DEFAULT_AUTHENTICATION_CLASSES when None.
+    "AUTHENTICATION_CLASSES": None,
+    # Sockets: callable(raw token) -> parley.auth.Authenticated, raising NotAuthenticated;
+    # and callable(Authenticated) -> bool, asked again while the socket stays open.
+    "TOKEN_AUTHENTICATOR": "parley.auth.simplejwt_authenticate",
+    "TOKEN_REVALIDATOR": "parley.auth.user_still_active",
+    # Limits (SPEC section 4).
+    "MAX_CONTENT_LENGTH": 10_000,
+    "MAX_ATTACHMENT_BYTES": 25 * 1024 * 1024,
+    "MAX_PAGE_SIZE": 500,
+    "DEFAULT_PAGE_SIZE": 50,
+    "EMBEDDED_MESSAGES": 50,  # latest messages embedded in each conversation of the list
+    "CONVERSATIONS_PAGE_SIZE": 50,
+    "MAX_GROUP_MEMBERS": 1_000,
+    "MAX_TITLE_LENGTH": 200,
+    "EVENTS_PAGE_SIZE": 500,
+    "RATE_LIMITS": {"send": "1200/60", "ws_command": "60/1"},  # "<count>/<seconds>", shared by workers
+    "RATE_LIMITS_ENABLED": True,
+    # Sockets.
+    "WS_MAX_FRAME_BYTES": 64 * 1024,
+    "WS_ALLOWED_ORIGINS": [],  # empty: the server's own hosts (and CORS_ALLOWED_ORIGINS)
+    "WS_MAX_SOCKETS_PER_USER": 20,
+    "WS_AUTH_TIMEOUT_SECONDS": 10.0,
+    "WS_HEARTBEAT_SECONDS": 30.0,
+    "WS_RESYNC_SECONDS": 60.0,
+    "WS_DEGRADED_POLL_SECONDS": 2.0,
+    "WS_SEND_TIMEOUT_SECONDS": 10.0,
+    "WS_MAX_BACKLOG": 1000,
+    "WS_COMMAND_THREADS": 4,
+    "PRESENCE_MAX_MEMBERS": 100,  # presence is announced only in conversations this small
+    "TYPING_INTERVAL_SECONDS": 2.0,
+    "PUBLISH_TIMEOUT": 0.5,
+    # Absolute base for attachment URLs in JSON; empty: path-only URLs.
+    "PUBLIC_BASE_URL": "",
+}
+
+
+class ParleySettings:
+    """`parley_settings.MAX_CONTENT_LENGTH`: the host's value, else the default."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"PARLEY has no setting {name!r}")
+        return getattr(settings, "PARLEY", {}).get(name, DEFAULTS[name])
+
+    def callable(self, name: str) -> Any:
+        """A setting that names a callable by dotted path (or is one)."""
+        value = getattr(self, name)
+        return import_string(value) if isinstance(value, str) else value
+
+
+def unknown_settings() -> list[str]:
+    return sorted(set(getattr(settings, "PARLEY", {})) - set(DEFAULTS))
+
+
+parley_settings = ParleySettings()

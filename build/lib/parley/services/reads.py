@@ -1,0 +1,73 @@
+"""Read pointers: `mark_read` on message N means N and everything before it is read."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from parley import access, events, selectors
+from parley.common.errors import NotFound
+from parley.models import Event, Membership, Message
+from parley.representations import iso
+from parley.services.sequencing import conversation_write
+from parley.users import User
+
+
+def messages_mark_read_by_all(*, conversation_id: int, after_id: int = 0, up_to_id: int | None = None) -> int:
+    """Set `is_read`/`read_at` on messages every other member has now read.
+
+    A message is read once every member except its sender has a read pointer at or
+    past it; only messages still unread in `(after_id, up_to_id]` are examined, using
+    the partial index on unread messages.
+    """
+    laggards = Membership.objects.filter(
+        conversation_id=conversation_id, last_read_message_id__lt=OuterRef("id")
+    ).exclude(user_id=OuterRef("sender_id"))
+    candidates = Message.objects.filter(conversation_id=conversation_id, is_read=False, id__gt=after_id)
+    if up_to_id is not None:
+        candidates = candidates.filter(id__lte=up_to_id)
+    return candidates.exclude(Exists(laggards)).update(is_read=True, read_at=timezone.now())
+
+
+def read_pointer_move(*, user: User, message_id: int) -> tuple[Message, bool]:
+    """Move the caller's read pointer forward to `message_id` (never backwards).
+
+    Returns `(message, moved)`. A move appends a durable `message.read` event and
+    recomputes the caller's unread count; the caller's other sockets also get a
+    `conversation.updated` with the new count.
+    """
+    checked = access.message_get_for_member(user=user, message_id=message_id)
+    conversation_id = checked.conversation_id
+    with conversation_write(conversation_id) as write:
+        membership = Membership.objects.filter(conversation_id=conversation_id, user=user).first()
+        if membership is None:
+            raise NotFound("Message not found.")
+        if membership.last_read_message_id >= message_id:
+            return checked, False
+        previous = membership.last_read_message_id
+        now = timezone.now()
+        membership.last_read_message_id = message_id
+        membership.last_read_at = now
+        membership.unread_count = (
+            Message.objects.filter(conversation_id=conversation_id, is_deleted=False, id__gt=message_id)
+            .exclude(sender=user)
+            .count()
+        )
+        membership.save(update_fields=["last_read_message_id", "last_read_at", "unread_count"])
+        messages_mark_read_by_all(conversation_id=conversation_id, after_id=previous, up_to_id=message_id)
+        write.append(
+            Event.Type.MESSAGE_READ,
+            message_id=message_id,
+            actor_id=user.pk,
+            data={"read_at": iso(now)},
+        )
+        user_id = user.pk
+        write.after_commit(lambda: _publish_own_conversation(user_id=user_id, conversation_id=conversation_id))
+    checked.refresh_from_db(fields=["is_read", "read_at"])
+    return checked, True
+
+
+def _publish_own_conversation(*, user_id: int, conversation_id: int) -> None:
+    conversation = selectors.conversation_json_for_user(user_id=user_id, conversation_id=conversation_id, embed=0)
+    if conversation is not None:
+        events.publish_to_users([user_id], events.conversation_updated(conversation=conversation))

@@ -1,0 +1,120 @@
+"""The one way to change a conversation: locked, numbered, published after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+
+from parley import events
+from parley.common.errors import NotFound, NotParticipant
+from parley.models import Conversation, Event, Membership, Message
+from parley.representations import message_json
+from parley.users import User
+
+logger = logging.getLogger(__name__)
+
+
+class ConversationWrite:
+    """The events and field changes of one transaction on a locked conversation.
+
+    `append` numbers an event `last_seq + 1`; on leaving the block the events are
+    inserted in one statement, the conversation row is saved, and their frames are
+    published once the outermost transaction has committed.
+    """
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self._events: list[Event] = []
+        self._messages: dict[int, Message] = {}
+        self._dirty_fields: set[str] = set()
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def next_seq(self) -> int:
+        return self.conversation.last_seq + 1
+
+    def append(
+        self,
+        type: Event.Type,
+        *,
+        message: Message | None = None,
+        message_id: int | None = None,
+        actor_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        self.conversation.last_seq += 1
+        if message is not None:
+            message_id = message.pk
+            self._messages[message.pk] = message
+        self._events.append(
+            Event(
+                conversation_id=self.conversation.pk,
+                seq=self.conversation.last_seq,
+                type=type,
+                message_id=message_id,
+                actor_id=actor_id,
+                data=data or {},
+            )
+        )
+        self._dirty_fields.add("last_seq")
+        return self.conversation.last_seq
+
+    def touch(self, **fields: Any) -> None:
+        for name, value in fields.items():
+            setattr(self.conversation, name, value)
+            self._dirty_fields.add(name.removesuffix("_id") if name.endswith("_id") else name)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def _flush(self) -> None:
+        if self._events:
+            Event.objects.bulk_create(self._events)
+        if self._dirty_fields:
+            self.conversation.save(update_fields=sorted(self._dirty_fields))
+        frames = [self._frame(event) for event in self._events]
+        conversation_id = self.conversation.pk
+        callbacks = self._after_commit
+
+        def publish() -> None:
+            for frame in frames:
+                events.publish_to_conversation(conversation_id, frame)
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:  # the write has committed; a doorbell must not fail it
+                    logger.exception("after-commit callback failed")
+
+        if frames or callbacks:
+            transaction.on_commit(publish)
+
+    def _frame(self, event: Event) -> events.Frame:
+        message = self._messages.get(event.message_id) if event.message_id else None
+        return events.durable_frame(event, message=message_json(message) if message else None)
+
+
+@contextmanager
+def conversation_write(conversation_id: int, *, member: User | None = None) -> Iterator[ConversationWrite]:
+    """Lock the conversation row for the whole transaction.
+
+    On PostgreSQL this is SELECT ... FOR UPDATE, so concurrent writers of one
+    conversation queue and `seq` stays gapless; SQLite's IMMEDIATE transactions
+    already admit one writer at a time. With `member`, a second statement checks that
+    the user is (still) a member. It must be a second statement: in READ COMMITTED a
+    statement sees the data as of its start, so a membership test folded into the
+    locking SELECT would see a removal that committed while it waited for the lock
+    as not yet done, and a member removed a moment ago could still write.
+    """
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        if conversation is None:
+            raise NotFound("Conversation not found.")
+        if member is not None and not Membership.objects.filter(conversation_id=conversation_id, user=member).exists():
+            raise NotParticipant()
+        write = ConversationWrite(conversation)
+        yield write
+        write._flush()

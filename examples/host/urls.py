@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from examples.host.people import views
+
+urlpatterns = [
+    path("api/auth/login/", views.login, name="host-login"),
+    path("api/auth/refresh/", views.refresh, name="host-refresh"),
+    path("api/chat/", include("parley.urls")),  # Parley
+    path("admin/", admin.site.urls),
+]
