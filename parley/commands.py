@@ -7,13 +7,15 @@ through chat.services exactly as REST writes do.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Subquery
 
-from parley import access, events, presence, selectors
+from parley import access, events, legacy, presence, selectors
 from parley.common.errors import AppError, NotFound
 from parley.models import Conversation, Membership, Message
 from parley.representations import message_json
@@ -214,3 +216,27 @@ def co_members(*, user_id: int, conversation_ids: list[int], limit: int = 1000) 
         .distinct()
         .order_by("user_id")[:limit]
     )
+
+
+# --- Legacy protocol hook (parley.legacy) ------------------------------------------------------
+
+
+def legacy_names(
+    *, user_ids: Collection[Any], message_ids: Collection[int], conversation_id: int | None
+) -> legacy.Lookup:
+    """What translating frames to the legacy protocol needs, in at most three queries:
+    the senders of `message_ids`, and the usernames of `user_ids`, of those senders and
+    (when a socket opens) of every member of `conversation_id`."""
+    name_field = get_user_model().USERNAME_FIELD
+    found = legacy.Lookup()
+    if message_ids:
+        found.senders = dict.fromkeys(message_ids)
+        found.senders.update(Message.objects.filter(pk__in=message_ids).values_list("pk", "sender_id"))
+    if conversation_id is not None:
+        members = Membership.objects.filter(conversation_id=conversation_id)
+        found.usernames.update(members.values_list("user_id", f"user__{name_field}"))
+    missing = ({*user_ids} | {s for s in found.senders.values() if s is not None}) - found.usernames.keys()
+    if missing:
+        found.usernames.update(dict.fromkeys(missing))
+        found.usernames.update(get_user_model().objects.filter(pk__in=missing).values_list("pk", name_field))
+    return found
