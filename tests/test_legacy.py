@@ -136,7 +136,8 @@ def test_sender_memory_is_bounded() -> None:
     known = legacy.Names()
     known.max_senders = 3
     for message_id in range(1, 6):
-        known.prepare([events.message_created(conversation_id=3, seq=message_id, message={**MESSAGE, "id": message_id})])
+        created = events.message_created(conversation_id=3, seq=message_id, message={**MESSAGE, "id": message_id})
+        known.prepare([created])
     assert list(known.senders) == [3, 4, 5]
     assert known.prepare([events.message_deleted(conversation_id=3, seq=9, message_id=1)]).message_ids == {1}
 
