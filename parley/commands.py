@@ -7,12 +7,14 @@ through chat.services exactly as REST writes do.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Subquery
 
-from parley import access, events, presence, selectors
+from parley import access, events, legacy, presence, selectors
 from parley.auth import Authenticated, authenticate_token, session_user, still_valid
 from parley.common.errors import AppError, NotFound
 from parley.conf import parley_settings
@@ -217,3 +219,30 @@ def co_members(*, user_id: int, conversation_ids: list[int], limit: int = 1000) 
         .distinct()
         .order_by("user_id")[:limit]
     )
+
+
+# --- Legacy protocol hook (parley.legacy) ------------------------------------------------------
+
+
+def legacy_names(
+    *, user_ids: Collection[Any], message_ids: Collection[int], conversation_id: int | None
+) -> legacy.Lookup:
+    """What translating frames to the legacy protocol needs, in at most three queries:
+    the senders of `message_ids`, and the names of `user_ids`, of those senders and
+    (when a socket opens) of every member of `conversation_id`. Users are keyed by their
+    wire id, as frames name them; a name is PARLEY["DISPLAY_NAME"], as `sender_name`
+    is, so a host whose USERNAME_FIELD is an email never shows it to other members."""
+    found = legacy.Lookup()
+    if message_ids:
+        found.senders = dict.fromkeys(message_ids)
+        senders = Message.objects.filter(pk__in=message_ids).values_list("pk", "sender_id")
+        found.senders.update((pk, wire_id(sender)) for pk, sender in senders)
+    people = get_user_model()._default_manager
+    if conversation_id is not None:
+        members = people.filter(memberships__conversation_id=conversation_id)
+        found.usernames.update((wire_id(user.pk), display_name(user)) for user in members)
+    missing = ({*user_ids} | {s for s in found.senders.values() if s is not None}) - found.usernames.keys()
+    if missing:
+        found.usernames.update(dict.fromkeys(missing))
+        found.usernames.update((wire_id(user.pk), display_name(user)) for user in people.filter(pk__in=missing))
+    return found
