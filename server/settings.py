@@ -14,6 +14,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -57,9 +58,37 @@ elif not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
+
+def _origins(name: str, *, any_origin: bool = False) -> list[str]:
+    """A comma list of exact browser origins (`scheme://host[:port]`), checked here:
+    the ASGI server runs no system checks, and a malformed entry would match nothing."""
+    origins = [o.strip().rstrip("/") for o in env.list(name, default=[]) if o.strip()]
+    for origin in origins:
+        if origin == "*" and any_origin:
+            continue
+        try:
+            parts = urlsplit(origin)
+            valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and not parts.path + parts.query
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(f"{name}: {origin!r} is not an origin such as https://app.example.com")
+    return origins
+
+
+# Front ends on these origins may call the REST API from a browser (django-cors-headers,
+# preflight included). No credentials mode: the API takes bearer tokens, not cookies.
+CORS_ALLOWED_ORIGINS = _origins("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/"
+# Beyond the safelisted response headers, clients need the pagination link, the 429
+# back-off and an attachment's file name.
+CORS_EXPOSE_HEADERS = ["Link", "Retry-After", "Content-Disposition"]
+
 # Browsers always send Origin on a WebSocket handshake; only these may open one.
-# Empty means "the hosts in ALLOWED_HOSTS, on any port and scheme".
-WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])
+# Empty means the hosts in ALLOWED_HOSTS (any port and scheme) and the exact
+# CORS_ALLOWED_ORIGINS; set, it is the whole list ("*" admits any origin).
+WS_ALLOWED_ORIGINS = _origins("WS_ALLOWED_ORIGINS", any_origin=True)
 
 # Absolute base for attachment URLs in JSON (e.g. https://chat.example.com); empty means
 # path-only URLs, resolved by clients against the API's own origin.
@@ -77,6 +106,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "channels",
     "server.accounts",
     "parley",
@@ -84,6 +114,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, as its docs ask: before anything that can answer (a 400, a 413, a static
+    # file), so that those answers carry CORS headers and a browser can read them.
+    "corsheaders.middleware.CorsMiddleware",
     "parley.common.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
