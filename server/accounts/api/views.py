@@ -61,6 +61,16 @@ class RefreshView(TokenRefreshView):
         return super().post(request, *args, **kwargs)
 
 
+class RefreshTokenAliasView(RefreshView):
+    @extend_schema(
+        responses={200: s.TokenPairOut},
+        tags=["compatibility"],
+        description="The original backend's name for `POST /api/auth/refresh/`; the same in every way.",
+    )
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
 class LogoutView(APIView):
     schema = ErrorDocumentingSchema()
     permission_classes = [AllowAny]
