@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "parley.common.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "server.middleware.TrailingSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,6 +130,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "server.urls"
+# A missing trailing slash is served in place (server.middleware.TrailingSlashMiddleware),
+# never redirected: CommonMiddleware's 301 would turn a POST into a GET.
+APPEND_SLASH = False
 # Threads per worker process serving REST (server/asgi.py); keep under DB_POOL_MAX_SIZE.
 HTTP_THREADS = env.int("HTTP_THREADS", default=8)
 WSGI_APPLICATION = "server.wsgi.application"

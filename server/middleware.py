@@ -1,0 +1,37 @@
+"""Request guards of the standalone server that answer in JSON where Django would not.
+
+TrailingSlashMiddleware  a path that matches a route only with a trailing slash is
+                         served as if it had one; an /api/ path that matches no
+                         route either way is a JSON 404. Never APPEND_SLASH's HTML
+                         301 (which drops a POST body) or its RuntimeError under DEBUG
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import is_valid_path
+
+from parley.common.errors import NotFound
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class TrailingSlashMiddleware:
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if not path.endswith("/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not is_valid_path(path, urlconf):
+                if is_valid_path(f"{path}/", urlconf):
+                    # Rewritten in place, not redirected: the method, body and headers
+                    # reach the view as sent, and links the view builds carry the slash.
+                    request.path_info = f"{path}/"
+                    request.path = f"{request.path}/"
+                elif path.startswith("/api/"):
+                    return JsonResponse(NotFound("No such endpoint.").as_dict(), status=404)
+        return self.get_response(request)
