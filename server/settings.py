@@ -117,6 +117,7 @@ MIDDLEWARE = [
     # First, as its docs ask: before anything that can answer (a 400, a 413, a static
     # file), so that those answers carry CORS headers and a browser can read them.
     "corsheaders.middleware.CorsMiddleware",
+    "server.middleware.AllowedHostsMiddleware",
     "parley.common.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
