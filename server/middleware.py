@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port
 from django.urls import is_valid_path
 
 from parley.common.errors import NotFound
@@ -34,10 +35,11 @@ class AllowedHostsMiddleware:
         except DisallowedHost:
             host = str(request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME") or "")[:100]
             logger.warning("refused a request for host %r: not in ALLOWED_HOSTS", host)
+            name = split_domain_port(host)[0]  # ALLOWED_HOSTS takes names without the port
             detail = (
-                f"This server does not serve the host {host!r}. To serve it, add it to the "
-                "ALLOWED_HOSTS setting (a comma-separated environment variable, e.g. "
-                "ALLOWED_HOSTS=chat.example.com,192.168.1.20)."
+                f"This server does not serve the host {host!r}. To serve it, add "
+                f"{f'{name!r}' if name else 'it'} to the ALLOWED_HOSTS setting "
+                "(a comma-separated environment variable, e.g. ALLOWED_HOSTS=chat.example.com,localhost)."
             )
             return JsonResponse({"detail": detail, "code": "disallowed_host"}, status=400)
         return self.get_response(request)

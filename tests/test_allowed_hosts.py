@@ -28,6 +28,11 @@ def test_a_host_not_in_allowed_hosts_is_a_json_400_naming_the_setting(db, settin
     assert "ALLOWED_HOSTS" in data["detail"]
 
 
+def test_the_reason_names_the_host_as_allowed_hosts_takes_it(db):
+    detail = body(Api().get("/api/limits/", headers={"Host": "192.0.2.7:8123"}))["detail"]
+    assert "'192.0.2.7:8123'" in detail and "add '192.0.2.7' to the ALLOWED_HOSTS setting" in detail
+
+
 def test_listed_hosts_are_served(db, settings):
     settings.ALLOWED_HOSTS = ["chat.example.com"]
     assert Api().get("/api/limits/", headers={"Host": "chat.example.com"}).status_code == 200
