@@ -14,6 +14,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -58,6 +59,37 @@ elif not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 
+def _origins(name: str, *, any_origin: bool = False) -> list[str]:
+    """A comma list of exact browser origins (`scheme://host[:port]`), checked here:
+    the ASGI server runs no system checks, and a malformed entry would match nothing."""
+    origins = [o.strip().rstrip("/") for o in env.list(name, default=[]) if o.strip()]
+    for origin in origins:
+        if origin == "*" and any_origin:
+            continue
+        try:
+            parts = urlsplit(origin)
+            valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and not parts.path + parts.query
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(f"{name}: {origin!r} is not an origin such as https://app.example.com")
+    return origins
+
+
+# Front ends on these origins may call the REST API from a browser (django-cors-headers,
+# preflight included). No credentials mode: the API takes bearer tokens, not cookies.
+CORS_ALLOWED_ORIGINS = _origins("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/"
+# Beyond the safelisted response headers, clients need the pagination link, the 429
+# back-off and an attachment's file name.
+CORS_EXPOSE_HEADERS = ["Link", "Retry-After", "Content-Disposition"]
+
+# Browsers always send Origin on a WebSocket handshake; only these may open one.
+# Empty means the hosts in ALLOWED_HOSTS (any port and scheme) and the exact
+# CORS_ALLOWED_ORIGINS; set, it is the whole list ("*" admits any origin).
+_WS_ALLOWED_ORIGINS = _origins("WS_ALLOWED_ORIGINS", any_origin=True)  # PARLEY["WS_ALLOWED_ORIGINS"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -70,6 +102,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "channels",
     "server.accounts",
     "parley",
@@ -77,9 +110,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, as its docs ask: before anything that can answer (a 400, a 413, a static
+    # file), so that those answers carry CORS headers and a browser can read them.
+    "corsheaders.middleware.CorsMiddleware",
+    "server.middleware.AllowedHostsMiddleware",
     "parley.common.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "server.middleware.TrailingSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +127,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "server.urls"
+# A missing trailing slash is served in place (server.middleware.TrailingSlashMiddleware),
+# never redirected: CommonMiddleware's 301 would turn a POST into a GET.
+APPEND_SLASH = False
 # Threads per worker process serving REST (server/asgi.py); keep under DB_POOL_MAX_SIZE.
 HTTP_THREADS = env.int("HTTP_THREADS", default=8)
 WSGI_APPLICATION = "server.wsgi.application"
@@ -243,6 +284,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # No request to validator.swagger.io (Swagger UI's default validator badge).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -257,7 +300,9 @@ SPECTACULAR_SETTINGS = {
 # is lenient in the embedded mode (a developer makes many accounts), strict in production.
 RATE_LIMITS = {
     "login": env.str("RATE_LIMIT_LOGIN", default="10/60"),
-    "register": env.str("RATE_LIMIT_REGISTER", default="10/3600"),
+    # Per IP, successful registrations only. The embedded mode is for trying Parley
+    # out, where one machine makes many accounts.
+    "register": env.str("RATE_LIMIT_REGISTER", default="10/3600" if PRODUCTION else "100/3600"),
     "send": env.str("RATE_LIMIT_SEND", default="1200/60"),
     "ws_command": env.str("RATE_LIMIT_WS_COMMAND", default="60/1"),
 }
@@ -278,9 +323,7 @@ PARLEY = {
     "RATE_LIMITS": RATE_LIMITS,
     "RATE_LIMITS_ENABLED": env.bool("RATE_LIMITS_ENABLED", default=True),
     "WS_MAX_FRAME_BYTES": env.int("CHAT_WS_MAX_FRAME_BYTES", default=64 * 1024),
-    # Browsers always send Origin on a WebSocket handshake; only these may open one.
-    # Empty means "the hosts in ALLOWED_HOSTS, on any port and scheme".
-    "WS_ALLOWED_ORIGINS": env.list("WS_ALLOWED_ORIGINS", default=[]),
+    "WS_ALLOWED_ORIGINS": _WS_ALLOWED_ORIGINS,
     # Presence is announced in conversations up to this size: in a 1,000-member group every
     # member's arrival would go to every other member (N^2/2 frames; bench S5).
     "PRESENCE_MAX_MEMBERS": env.int("CHAT_PRESENCE_MAX_MEMBERS", default=100),

@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from parley.api.limits import LimitsView
 from server.accounts.api.urls import auth_urlpatterns, users_urlpatterns
+from server.web.docs import RedocView, SwaggerView
 
 urlpatterns = [
     path("api/auth/", include(auth_urlpatterns)),
@@ -13,8 +14,8 @@ urlpatterns = [
     path("api/chat/", include("parley.urls")),
     path("api/limits/", LimitsView.as_view(), name="limits"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
     path("", include("server.web.urls")),
 ]

@@ -7,9 +7,11 @@ exactly what a client on the wire sees.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import json as jsonlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -93,6 +95,28 @@ def body(response: httpx.Response) -> Any:
         response.text[:300],
     )
     return jsonlib.loads(response.content)
+
+
+def remove_sqlite_test_database(name: str | Path) -> list[Path]:
+    """Delete the files of one SQLite test database: the database (if Django left it)
+    and its WAL and shared-memory files, which Django's teardown leaves behind while
+    threads of async tests still hold connections. `name` is this process's TEST NAME
+    (it carries the pid), so another run's files are never touched."""
+    path = Path(name)
+    removed = sorted(path.parent.glob(glob.escape(path.name) + "*"))
+    for leftover in removed:
+        leftover.unlink(missing_ok=True)
+    return removed
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """`make test` leaves no var/test-* files (each xdist worker removes its own)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    name = database.get("TEST", {}).get("NAME")
+    if database["ENGINE"] == "django.db.backends.sqlite3" and name and name != ":memory:":
+        remove_sqlite_test_database(name)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -236,6 +236,13 @@ CASES = {
         {"user": 200, "anonymous": 200},
         lambda w, u: {"refresh": token_pair_for_user(w.alice)["refresh"]},
     ),
+    "refresh-token": Case(
+        "auth-refresh-token",
+        "POST",
+        "/api/auth/refresh-token",
+        {"user": 200, "anonymous": 200},
+        lambda w, u: {"refresh": token_pair_for_user(w.alice)["refresh"]},
+    ),
     "logout": Case(
         "auth-logout",
         "POST",

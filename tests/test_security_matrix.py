@@ -87,6 +87,13 @@ OPS = [
         lambda w, u, _: {"refresh": token_pair_for_user(w.users["alice"])["refresh"]},
     ),
     Op(
+        "refresh-token",
+        "POST",
+        "/api/auth/refresh-token",
+        "none",
+        lambda w, u, _: {"refresh": token_pair_for_user(w.users["alice"])["refresh"]},
+    ),
+    Op(
         "logout",
         "POST",
         "/api/auth/logout/",
@@ -150,7 +157,15 @@ OPS = [
     Op("msg-attachment", "GET", M + "{id}/attachment/", "message"),
 ]
 
-PUBLIC = {"register": 201, "login": 200, "login-alias": 200, "refresh": 200, "logout": 204, "limits": 200}
+PUBLIC = {
+    "register": 201,
+    "login": 200,
+    "login-alias": 200,
+    "refresh": 200,
+    "refresh-token": 200,
+    "logout": 204,
+    "limits": 200,
+}
 CREATED = {"conv-create": 201, "conv-send": 201}
 
 
@@ -296,6 +311,7 @@ ROUTE_OF = {
     "register": "auth-register",
     "login": "auth-login",
     "refresh": "auth-refresh",
+    "refresh-token": "auth-refresh-token",
     "logout": "auth-logout",
     "me": "auth-me",
     "password": "auth-password",

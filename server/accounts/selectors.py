@@ -24,6 +24,20 @@ def user_search(*, query: str, exclude_user_id: int | None = None, limit: int = 
     return users[:limit]
 
 
+def user_login_name(*, identifier: str) -> str:
+    """The username to check a login's password against: `identifier` itself, or the
+    username of the one active account whose email it is (case-insensitive).
+
+    A username wins over an email (usernames may contain "@"). An email of no active
+    account, or of several, is returned unchanged and so fails like a wrong password:
+    the answer never tells which addresses have accounts.
+    """
+    if "@" not in identifier or User.objects.filter(username=identifier).exists():
+        return identifier
+    owners = list(User.objects.filter(email__iexact=identifier, is_active=True).values_list("username", flat=True)[:2])
+    return owners[0] if len(owners) == 1 else identifier
+
+
 def user_with_session_state(*, user_id: int, session_id: str | None) -> tuple[User, bool] | None:
     """The user, and whether the login session `session_id` was logged out: one query.
 

@@ -17,6 +17,24 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# The API docs pages (server/web/docs.py): only this server, as for the client, but
+# Swagger UI and Redoc style themselves with inline styles (styled-components).
+DOCS_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "worker-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
 
 def add_static_headers(headers: dict[str, str], path: str, url: str) -> None:
     """whitenoise hook: static HTML (e.g. /static/web/index.html) gets the same CSP."""

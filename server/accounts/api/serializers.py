@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from server.accounts.models import RevokedSession, User
+from server.accounts.selectors import user_login_name
 from server.accounts.tokens import SESSION_CLAIM, new_session_refresh_token
 
 
@@ -41,7 +42,15 @@ class TokenPairOut(serializers.Serializer):
 
 
 class LoginSerializer(TokenObtainPairSerializer):
-    """SimpleJWT's login, with a fresh session id in both tokens."""
+    """SimpleJWT's login, with a fresh session id in both tokens. The `username` may
+    also be the account's email, as the original backend's clients send it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].help_text = "A username, or the email of an account."
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        return super().validate({**attrs, "username": user_login_name(identifier=attrs["username"])})
 
     @classmethod
     def get_token(cls, user: Any) -> RefreshToken:

@@ -7,6 +7,8 @@ auth_urlpatterns = [
     # The seed's original code also answered without the slash; keep both.
     re_path(r"^login/?$", views.LoginView.as_view(), name="auth-login"),
     path("refresh/", views.RefreshView.as_view(), name="auth-refresh"),
+    # The original backend's clients refresh here.
+    re_path(r"^refresh-token/?$", views.RefreshTokenAliasView.as_view(), name="auth-refresh-token"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
     path("password/", views.PasswordChangeView.as_view(), name="auth-password"),

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from parley.common.openapi import ErrorDocumentingSchema
-from parley.common.ratelimit import rate_limit_hit
+from parley.common.ratelimit import rate_limit_give_back, rate_limit_hit
 from server.accounts import selectors, services
 from server.accounts.api import serializers as s
 from server.accounts.authentication import current_user
@@ -30,10 +30,17 @@ class RegisterView(APIView):
 
     @extend_schema(request=s.RegisterIn, responses={201: s.UserOut}, tags=["auth"])
     def post(self, request: Request) -> Response:
-        rate_limit_hit(scope="register", key=client_ip(request))
-        data = s.RegisterIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
+        # Only accounts created count: one over the budget is refused before any work,
+        # and a refused attempt (a taken name, a weak password) is given back.
+        ip = client_ip(request)
+        rate_limit_hit(scope="register", key=ip)
+        try:
+            data = s.RegisterIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            user = services.user_register(**data.validated_data)
+        except BaseException:
+            rate_limit_give_back(scope="register", key=ip)
+            raise
         return Response({"id": user.pk, "username": user.username}, status=status.HTTP_201_CREATED)
 
 
@@ -57,6 +64,16 @@ class RefreshView(TokenRefreshView):
     authentication_classes = ()
 
     @extend_schema(responses={200: s.TokenPairOut}, tags=["auth"])
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class RefreshTokenAliasView(RefreshView):
+    @extend_schema(
+        responses={200: s.TokenPairOut},
+        tags=["compatibility"],
+        description="The original backend's name for `POST /api/auth/refresh/`; the same in every way.",
+    )
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().post(request, *args, **kwargs)
 
