@@ -5,4 +5,4 @@ class AccountsConfig(AppConfig):
     name = "server.accounts"
 
     def ready(self) -> None:
-        from server.accounts import schema, signals  # noqa: F401  (deactivation hook, OpenAPI scheme)
+        from server.accounts import schema  # noqa: F401  (OpenAPI scheme)

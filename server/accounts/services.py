@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from parley import events
 from parley.common.errors import InvalidInput, NotAuthenticated
+from parley.services.users import user_sockets_close
 from server.accounts.models import RevokedSession, User
 from server.accounts.tokens import SESSION_CLAIM, token_pair_for_user
 
@@ -48,7 +48,7 @@ def session_logout(*, refresh: str) -> None:
         if sid and user_id is not None and User.objects.filter(pk=user_id).exists():
             RevokedSession.objects.get_or_create(sid=sid, defaults={"user_id": user_id})
     if sid and user_id is not None:
-        transaction.on_commit(lambda: events.publish_user_revoked(user_id=user_id, session_id=sid, reason="logout"))
+        user_sockets_close(user_id=user_id, session_id=sid, reason="logout")
 
 
 def user_change_password(*, user: User, old_password: str, new_password: str) -> dict[str, str]:
@@ -62,5 +62,5 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     user.set_password(new_password)
     user.save(update_fields=["password"])
     user_id = user.pk
-    transaction.on_commit(lambda: events.publish_user_revoked(user_id=user_id, reason="password_changed"))
+    user_sockets_close(user_id=user_id, reason="password_changed")
     return token_pair_for_user(user)
