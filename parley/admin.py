@@ -5,8 +5,13 @@ inspection and moderation, and message deletion should go through the API.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
 from parley.models import Conversation, Event, Membership, Message
+
+
+# The host's user model names its login field; "username" may not exist (e.g. email users).
+_USERNAME = get_user_model().USERNAME_FIELD
 
 
 class MembershipInline(admin.TabularInline):
@@ -20,7 +25,7 @@ class MembershipInline(admin.TabularInline):
 class ConversationAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "title", "last_seq", "created_at", "updated_at")
     list_filter = ("kind",)
-    search_fields = ("title", "participants__username")
+    search_fields = ("title", f"participants__{_USERNAME}")
     readonly_fields = ("direct_key", "last_seq", "last_message", "created_at", "updated_at")
     inlines = [MembershipInline]
 
@@ -29,7 +34,7 @@ class ConversationAdmin(admin.ModelAdmin):
 class MessageAdmin(admin.ModelAdmin):
     list_display = ("id", "conversation", "sender", "short_content", "timestamp", "is_deleted")
     list_filter = ("is_deleted",)
-    search_fields = ("content", "sender__username")
+    search_fields = ("content", f"sender__{_USERNAME}")
     raw_id_fields = ("conversation", "sender")
     readonly_fields = ("seq", "client_id", "timestamp", "edited_at", "deleted_at", "attachment")
     list_select_related = ("sender", "conversation")

@@ -137,3 +137,15 @@ def _token(user: Any) -> str:
     from tests.hosts import access_token
 
     return access_token(user)
+
+
+def test_the_admin_pages_of_chat_models_render_in_the_host(alice, bob, api):
+    conversation = start(api(alice), bob)
+    send(api(alice), conversation["id"], "searchable")
+    admin = get_user_model().objects.create_superuser("root@example.test", PASSWORD, full_name="root")
+    client = Client()
+    client.force_login(admin)
+    for model in ("conversation", "message", "event"):  # memberships are edited inline
+        page = client.get(f"/admin/parley/{model}/", {"q": "alice"})
+        assert page.status_code == 200, (model, page.status_code)
+    assert client.get("/admin/parley/message/", {"q": "searchable"}).status_code == 200
