@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 
 from parley.models import Conversation, Event, Membership, Message
 
-
 # The host's user model names its login field; "username" may not exist (e.g. email users).
 _USERNAME = get_user_model().USERNAME_FIELD
 
