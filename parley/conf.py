@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     # A token whose `iss` is ISSUER is checked against KEY only, on sockets (before
     # TOKEN_AUTHENTICATOR) and by parley.api.trusted.TrustedJWTAuthentication on REST.
     "TRUSTED_JWT": None,
+    # The server-side API (parley.server_urls), `Authorization: Api-Key <key>`. Empty:
+    # its routes answer 404 `server_api_disabled`.
+    "API_KEY": "",
 }
 
 

@@ -317,7 +317,7 @@ PARLEY = {
 #
 # PARLEY_JWT_SECRET (HS256) or PARLEY_JWT_PUBLIC_KEY (PEM: RS256 / ES256), with the issuer and
 # audience the host's tokens carry: REST and sockets accept them beside this server's own
-# tokens, and create each host user on first sight.
+# tokens, and create each host user on first sight. PARLEY_API_KEY opens /api/server/.
 # A bad value stops the process here, not at the first request.
 
 _jwt_secret = env.str("PARLEY_JWT_SECRET", default="")
@@ -346,7 +346,12 @@ elif _jwt_issuer or _jwt_audience:
         "PARLEY_JWT_ISSUER / PARLEY_JWT_AUDIENCE need PARLEY_JWT_SECRET or PARLEY_JWT_PUBLIC_KEY."
     )
 
-if PARLEY.get("TRUSTED_JWT"):
+PARLEY_API_KEY = env.str("PARLEY_API_KEY", default="")
+if PARLEY_API_KEY:
+    if len(PARLEY_API_KEY) < 32 or not PARLEY_API_KEY.isascii() or any(c.isspace() for c in PARLEY_API_KEY):
+        raise ImproperlyConfigured("PARLEY_API_KEY must be at least 32 ASCII characters without spaces.")
+    PARLEY["API_KEY"] = PARLEY_API_KEY
+if PARLEY.get("TRUSTED_JWT") or PARLEY_API_KEY:
     # Host users carry the display name the host gave (token `name`, server API).
     PARLEY["DISPLAY_NAME"] = "parley.identities.display_name"
 
