@@ -255,6 +255,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {},
+    # /api/server/ is documented only while PARLEY_API_KEY turns it on.
+    "PREPROCESSING_HOOKS": ["parley.api.server.hide_when_disabled"],
 }
 
 # --- Parley (parley.conf lists every setting and its default) --------------------------------

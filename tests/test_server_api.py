@@ -507,3 +507,11 @@ def test_the_schema_documents_the_server_api_and_its_key(server):
         assert {"401", "404"} <= set(operation["responses"])
     # Chat routes take either kind of bearer token, never the key.
     assert schema["paths"]["/api/chat/conversations/"]["get"]["security"] == [{"hostJwtAuth": []}, {"jwtAuth": []}]
+
+
+@pytest.mark.django_db
+def test_the_schema_leaves_the_server_api_out_while_it_is_off(keys, settings):
+    keys.enable(settings, api_key="")
+    schema = json.loads(Api().get("/api/schema/?format=json").content)
+    assert not [path for path in schema["paths"] if path.startswith("/api/server/")]
+    assert "/api/chat/conversations/" in schema["paths"]

@@ -2,7 +2,9 @@
 
 Thin views over parley.services.identities and parley.services.external, guarded by
 the API key (parley.api.server_auth). Without PARLEY["API_KEY"] every route answers
-404 `server_api_disabled`, so an unconfigured server exposes nothing.
+404 `server_api_disabled` and the OpenAPI schema leaves the routes out
+(`hide_when_disabled`, a drf-spectacular preprocessing hook), so an unconfigured server
+exposes nothing and its schema promises nothing it would not serve.
 """
 
 from __future__ import annotations
@@ -133,3 +135,11 @@ class ServerConversationsView(ServerApiView):
             "created_at": iso(conversation.created_at),
         }
         return Response(body, status=status.HTTP_201_CREATED if opened.created else status.HTTP_200_OK)
+
+
+def hide_when_disabled(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -> list[tuple[str, str, str, Any]]:
+    """SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"]: the server API is in the schema only
+    while it is on."""
+    if parley_settings.API_KEY:
+        return endpoints
+    return [e for e in endpoints if not issubclass(getattr(e[3], "cls", object), ServerApiView)]

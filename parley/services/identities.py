@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from parley import events
 from parley.common.errors import InvalidInput, NotAuthenticated
 from parley.identities import clean_display_name, clean_external_id, identity_get
-from parley.models import ExternalIdentity, Membership
+from parley.models import Conversation, ExternalIdentity, Membership
 from parley.services.members import member_remove
 from parley.users import User
 
@@ -90,7 +90,9 @@ def identity_erase(*, external_id: object) -> None:
     user = identity.user
     with transaction.atomic():
         group_ids = list(
-            Membership.objects.filter(user=user, conversation__kind="group").values_list("conversation_id", flat=True)
+            Membership.objects.filter(user=user, conversation__kind=Conversation.Kind.GROUP).values_list(
+                "conversation_id", flat=True
+            )
         )
         for conversation_id in group_ids:
             member_remove(actor=user, conversation_id=conversation_id, user_id=user.pk)
