@@ -6,6 +6,9 @@ AuthMiddlewareStack, with the host's session cookie. Tokens are checked by
 `PARLEY["TOKEN_AUTHENTICATOR"]`; the default accepts the host's own SimpleJWT access
 tokens. A socket is asked again by `PARLEY["TOKEN_REVALIDATOR"]` whenever it could have
 missed a revocation (its channel layer was down).
+
+With `PARLEY["TRUSTED_JWT"]` set, a token whose issuer is the host's is checked by
+parley.trusted first and only there; every other token goes to the authenticator.
 """
 
 from __future__ import annotations
@@ -27,15 +30,24 @@ class Authenticated:
     expires_at: int | None  # unix seconds; None: a session, which has no deadline of its own
     session_id: str | None = None  # the login session a revocation may name
     proof: str | None = None  # what the revalidator compares (e.g. a password fingerprint)
+    external_id: str | None = None  # a host-signed token's `sub` (parley.trusted)
 
 
 def authenticate_token(raw: str) -> Authenticated:
     """The single check behind every token-authenticated socket."""
+    from parley import trusted
+
+    if trusted.is_trusted_token(raw):
+        return trusted.authenticate_trusted_token(raw)
     result: Authenticated = parley_settings.callable("TOKEN_AUTHENTICATOR")(raw)
     return result
 
 
 def still_valid(auth: Authenticated) -> bool:
+    if auth.external_id is not None:
+        from parley import trusted
+
+        return trusted.trusted_still_valid(auth)
     return bool(parley_settings.callable("TOKEN_REVALIDATOR")(auth))
 
 

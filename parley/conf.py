@@ -54,6 +54,16 @@ DEFAULTS: dict[str, Any] = {
     "PUBLISH_TIMEOUT": 0.5,
     # Absolute base for attachment URLs in JSON; empty: path-only URLs.
     "PUBLIC_BASE_URL": "",
+    # Bearer tokens the host signs (parley.trusted; docs/integration.md). None: off. Else
+    # {"KEY": an HS256 secret (32+ bytes) or a PEM public key (RSA or P-256),
+    #  "ALGORITHM": "HS256" | "RS256" | "ES256" (optional: follows from KEY),
+    #  "ISSUER": "<iss>", "AUDIENCE": "<aud>", "LEEWAY_SECONDS": 0}.
+    # A token whose `iss` is ISSUER is checked against KEY only, on sockets (before
+    # TOKEN_AUTHENTICATOR) and by parley.api.trusted.TrustedJWTAuthentication on REST.
+    "TRUSTED_JWT": None,
+    # The server-side API (parley.server_urls), `Authorization: Api-Key <key>`. Empty:
+    # its routes answer 404 `server_api_disabled`.
+    "API_KEY": "",
 }
 
 

@@ -156,3 +156,23 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.seq} in {self.conversation_id}"
+
+
+class ExternalIdentity(models.Model):
+    """A user as the host knows them: the host's own id for the user (a trusted token's
+    `sub`, the `{external_id}` of the server API) and the display name it gave.
+
+    Created on first sight of a trusted token or by the server API; deleting the user
+    deletes it. Parley never adds a field to the host's user model: this row is beside it.
+    """
+
+    external_id = models.CharField(max_length=255, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parley_identity")
+    display_name = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "external identities"
+
+    def __str__(self) -> str:
+        return f"{self.external_id} -> user {self.user_id}"

@@ -55,10 +55,15 @@ def name_column() -> str | None:
 
 
 def display_names(user_ids: Iterable[Any]) -> dict[Any, str]:
-    """Display names of many users in one query (for a custom DISPLAY_NAME)."""
+    """Display names of many users in one query (for a custom DISPLAY_NAME). A callable
+    with a `many(user_ids) -> {pk: name}` method answers for all of them at once
+    (e.g. parley.identities.display_name, whose names live beside the user row)."""
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
+    many = getattr(parley_settings.callable("DISPLAY_NAME"), "many", None)
+    if many is not None:
+        return dict(many(ids))
     users = get_user_model()._default_manager.filter(pk__in=ids)
     return {user.pk: display_name(user) for user in users}
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from parley.jwtkeys import parse_trusted_jwt
 from server.web.csp import add_static_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -264,7 +265,12 @@ if DEBUG:
     _renderers.append("rest_framework.renderers.BrowsableAPIRenderer")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["server.accounts.authentication.JWTAuthentication"],
+    # The host's tokens first: that class answers only for a token whose issuer is the
+    # host's (PARLEY_JWT_ISSUER), and only while one is configured; the rest go on.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "parley.api.trusted.TrustedJWTAuthentication",
+        "server.accounts.authentication.JWTAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": _renderers,
     "DEFAULT_PARSER_CLASSES": [
@@ -292,6 +298,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {},
+    # /api/server/ is documented only while PARLEY_API_KEY turns it on.
+    "PREPROCESSING_HOOKS": ["parley.api.server.hide_when_disabled"],
 }
 
 # --- Parley (parley.conf lists every setting and its default) --------------------------------
@@ -349,6 +357,48 @@ PARLEY = {
     # path-only URLs, resolved by clients against the API's own origin.
     "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", default="").rstrip("/"),
 }
+
+# --- Trusting the host's identity (SPEC 9.2; docs/integration.md) ------------------------------
+#
+# PARLEY_JWT_SECRET (HS256) or PARLEY_JWT_PUBLIC_KEY (PEM: RS256 / ES256), with the issuer and
+# audience the host's tokens carry: REST and sockets accept them beside this server's own
+# tokens, and create each host user on first sight. PARLEY_API_KEY opens /api/server/.
+# A bad value stops the process here, not at the first request.
+
+_jwt_secret = env.str("PARLEY_JWT_SECRET", default="")
+_jwt_public_key = env.str("PARLEY_JWT_PUBLIC_KEY", default="", multiline=True)
+_jwt_issuer = env.str("PARLEY_JWT_ISSUER", default="")
+_jwt_audience = env.str("PARLEY_JWT_AUDIENCE", default="")
+if _jwt_secret and _jwt_public_key:
+    raise ImproperlyConfigured("Set PARLEY_JWT_SECRET or PARLEY_JWT_PUBLIC_KEY, not both.")
+if _jwt_secret or _jwt_public_key:
+    if not (_jwt_issuer and _jwt_audience):
+        raise ImproperlyConfigured("PARLEY_JWT_ISSUER and PARLEY_JWT_AUDIENCE must be set with the host's key.")
+    if _jwt_secret and _jwt_secret in (SECRET_KEY, SIMPLE_JWT["SIGNING_KEY"]):
+        # With this server's own signing key the host could mint this server's own tokens.
+        raise ImproperlyConfigured("PARLEY_JWT_SECRET must differ from SECRET_KEY and JWT_SIGNING_KEY.")
+    PARLEY["TRUSTED_JWT"] = {
+        "KEY": _jwt_secret or _jwt_public_key,
+        "ISSUER": _jwt_issuer,
+        "AUDIENCE": _jwt_audience,
+        "LEEWAY_SECONDS": env.float("PARLEY_JWT_LEEWAY_SECONDS", default=0.0),
+    }
+    if env.str("PARLEY_JWT_ALGORITHM", default=""):
+        PARLEY["TRUSTED_JWT"]["ALGORITHM"] = env.str("PARLEY_JWT_ALGORITHM")
+    parse_trusted_jwt(PARLEY["TRUSTED_JWT"])
+elif _jwt_issuer or _jwt_audience:
+    raise ImproperlyConfigured(
+        "PARLEY_JWT_ISSUER / PARLEY_JWT_AUDIENCE need PARLEY_JWT_SECRET or PARLEY_JWT_PUBLIC_KEY."
+    )
+
+PARLEY_API_KEY = env.str("PARLEY_API_KEY", default="")
+if PARLEY_API_KEY:
+    if len(PARLEY_API_KEY) < 32 or not PARLEY_API_KEY.isascii() or any(c.isspace() for c in PARLEY_API_KEY):
+        raise ImproperlyConfigured("PARLEY_API_KEY must be at least 32 ASCII characters without spaces.")
+    PARLEY["API_KEY"] = PARLEY_API_KEY
+if PARLEY.get("TRUSTED_JWT") or PARLEY_API_KEY:
+    # Host users carry the display name the host gave (token `name`, server API).
+    PARLEY["DISPLAY_NAME"] = "parley.identities.display_name"
 
 # Uploads: files over this stay on disk while parsed; the request limit is enforced
 # before any byte is read (common.middleware.RequestSizeLimitMiddleware).

@@ -32,7 +32,7 @@ from tests.conftest import PASSWORD, Api
 from tests.figures import record
 from tests.security_world import ACTORS, USER_ACTORS, LogLines, World, build_world
 
-C, M = "/api/chat/conversations/", "/api/chat/messages/"
+C, M, S = "/api/chat/conversations/", "/api/chat/messages/", "/api/server/"
 CONVERSATION_OBJECTS = ("G", "D", "F", "X", "missing")
 MESSAGE_OBJECTS = ("mA", "mB", "mE", "mDel", "mD", "mF", "missing")
 
@@ -155,6 +155,17 @@ OPS = [
     Op("msg-edit-alias", "PATCH", M + "{id}/edit/", "message", lambda w, u, _: {"content": "edited"}),
     Op("msg-delete-alias", "DELETE", M + "{id}/soft_delete/", "message"),
     Op("msg-attachment", "GET", M + "{id}/attachment/", "message"),
+    # The server API: the API key only (tests/test_server_api.py); no actor here holds it.
+    Op("server-user-get", "GET", S + "users/host-alice/", "none"),
+    Op("server-user-put", "PUT", S + "users/host-alice/", "none", lambda w, u, _: {"username": "hijack"}),
+    Op("server-user-delete", "DELETE", S + "users/host-alice/", "none"),
+    Op(
+        "server-conversations",
+        "POST",
+        S + "conversations/",
+        "none",
+        lambda w, u, _: {"users": ["host-alice", "host-bob"]},
+    ),
 ]
 
 PUBLIC = {
@@ -173,6 +184,8 @@ def expected(w: World, op: Op, actor: str, obj: str) -> int:
     """docs/api.md's rules for one cell."""
     if op.name in PUBLIC:
         return PUBLIC[op.name]  # these take no token: whatever the header says is ignored
+    if op.name.startswith("server-"):
+        return 401  # a user's token (good or bad) or none: never the API key
     user = w.actor_user(actor)
     if actor not in USER_ACTORS or user is None:
         return 401
@@ -222,8 +235,15 @@ def cells() -> list[tuple[Op, str, str]]:
 
 @pytest.fixture
 def world(make_user, settings) -> World:
-    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}  # tested on their own (test_limits.py)
-    return build_world(make_user)
+    # Rate limits are tested on their own (test_limits.py). The server API is on, so that
+    # its refusals are the key's (401), not the off state's (404).
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False, "API_KEY": "m" * 40}
+    world = build_world(make_user)
+    from parley.services.identities import identity_upsert
+
+    for name in ("alice", "bob"):
+        identity_upsert(external_id=f"host-{name}", data={"username": f"host-{name}"})
+    return world
 
 
 def test_rest_authorization_matrix(world: World) -> None:
@@ -338,6 +358,10 @@ ROUTE_OF = {
     "msg-edit-alias": "message-edit",
     "msg-delete-alias": "message-soft-delete",
     "msg-attachment": "message-attachment",
+    "server-user-get": "server-user",
+    "server-user-put": "server-user",
+    "server-user-delete": "server-user",
+    "server-conversations": "server-conversations",
 }
 
 
