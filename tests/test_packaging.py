@@ -20,8 +20,12 @@ pytestmark = pytest.mark.slow
 
 
 def run(*argv: str | Path, cwd: Path | None = None) -> str:
-    # Not this test run's settings module or paths: the host's manage.py chooses its own.
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PYTHONPATH"}}
+    # Not this run's settings, paths or services: the host runs on its own SQLite file.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "DATABASE_URL", "REDIS_URL"}
+    }
     done = subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, (argv, done.stdout[-2000:], done.stderr[-2000:])
     return done.stdout

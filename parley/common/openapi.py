@@ -44,7 +44,7 @@ DESCRIPTIONS = {
 }
 
 # Operations that check a token they are given instead of authenticating the caller.
-TOKEN_CHECKING = {"/api/auth/login/", "/api/auth/refresh/", "/api/auth/logout/"}
+TOKEN_CHECKING = {"/api/auth/login/", "/api/auth/refresh/", "/api/auth/refresh-token/", "/api/auth/logout/"}
 RATE_LIMITED = {"/api/auth/login/", "/api/auth/register/"}
 
 
