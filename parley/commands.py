@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Subquery
 
-from parley import access, events, legacy, presence, selectors
+from parley import access, events, legacy, metrics, presence, selectors
 from parley.auth import Authenticated, authenticate_token, session_user, still_valid
 from parley.common.errors import AppError, NotFound
 from parley.conf import parley_settings
@@ -153,6 +153,9 @@ def socket_catch_up(
         # The cursor starts at `since`; delivering the frames moves it forward.
         result.frames.extend(_frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True))
         result.cursors[cid] = start
+    if result.frames:
+        metrics.catchup_replays.inc()
+        metrics.catchup_events.inc(len(result.frames))
     result.announce = presence.claim_announcement(user_id)
     watched = sorted(set(presence_in) & set(conversation_ids))
     result.online = sorted(presence.online_users(co_members(user_id=user_id, conversation_ids=watched)))
@@ -162,6 +165,7 @@ def socket_catch_up(
 def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.Frame], bool]:
     """Frames after `after`, read from the database when a live `seq` jumped.
     Returns `(frames, still_member)`."""
+    metrics.gap_fills.inc()
     still_member = access.user_is_member(user_id=user_id, conversation_id=conversation_id)
     frames = _frames_after(user_id=user_id, conversation_id=conversation_id, after=after, still_member=still_member)
     return frames, still_member

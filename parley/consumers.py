@@ -28,7 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
-from parley import commands, events, legacy, presence
+from parley import commands, events, legacy, presence, shutdown
 from parley.commands import SocketGrant
 from parley.common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
 from parley.conf import parley_settings
@@ -140,7 +140,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        async with shutdown.handling(self):  # graceful shutdown hook: parley.shutdown closes with 1012
+            await handler(message)
 
     # --- Handshake ------------------------------------------------------------------------
 

@@ -110,7 +110,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, as its docs ask: before anything that can answer (a 400, a 413, a static
+    # Before everything: the request id, the access log and the HTTP series see every
+    # answer (server.ops.middleware); it changes no response but for X-Request-ID.
+    "server.ops.middleware.RequestObservability",
+    # Next, as its docs ask: before anything that can answer (a 400, a 413, a static
     # file), so that those answers carry CORS headers and a browser can read them.
     "corsheaders.middleware.CorsMiddleware",
     "server.middleware.AllowedHostsMiddleware",
@@ -388,27 +391,45 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+# --- Operations (docs/operations.md) ------------------------------------------------------------
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if PRODUCTION and METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters.")
+# /readyz gives each dependency (database, Redis) this long to answer.
+READINESS_TIMEOUT = env.float("READINESS_TIMEOUT", default=1.0)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# json: one JSON object per line (production default); plain: for a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"()": "server.ops.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "server.ops.logs.JsonFormatter"},
+    },
     "filters": {"redact_tokens": {"()": "parley.common.logging.RedactTokensFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact_tokens"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # uvicorn installs its own handlers before Django starts; these replace them with
-    # ours (which redact tokens): its access log and its "WebSocket /path?token=..." lines.
+    # uvicorn and gunicorn install their own handlers before Django starts; these replace
+    # them with ours (which redact tokens). uvicorn's access log is off: the parley.access
+    # events (server.ops.middleware) say the same with the route, the duration and the
+    # request id, and without the query string.
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "uvicorn.error": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

@@ -11,8 +11,11 @@ import logging
 import re
 
 _TOKEN_PATTERNS = (
-    (re.compile(r"((?:^|[?&\s])(?:token|access|refresh)=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
-    (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1[redacted]"),
+    (
+        re.compile(r"((?:^|[?&\s])(?:token|access|refresh|password|api_key|secret)=)[^&\s\"']+", re.IGNORECASE),
+        r"\1[redacted]",
+    ),
+    (re.compile(r"((?:Bearer|Api-Key)\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), "[redacted-jwt]"),
 )
 
