@@ -405,6 +405,9 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
+# uvicorn's DEBUG lines are the websockets library's dumps of every frame, message
+# content included: never below INFO, whatever LOG_LEVEL says.
+_SERVER_LOG_LEVEL = "INFO" if LOG_LEVEL.upper() == "DEBUG" else LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -427,8 +430,9 @@ LOGGING = {
     # request id, and without the query string.
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "uvicorn.error": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "uvicorn": {"handlers": ["console"], "level": _SERVER_LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"handlers": [], "level": _SERVER_LOG_LEVEL, "propagate": True},
+        "websockets": {"level": _SERVER_LOG_LEVEL},
         "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
