@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "PUBLISH_TIMEOUT": 0.5,
     # Absolute base for attachment URLs in JSON; empty: path-only URLs.
     "PUBLIC_BASE_URL": "",
+    # Retention (parley.retention): messages older than this many days are deleted by
+    # `manage.py apply_message_retention`; None keeps them forever.
+    "MESSAGE_RETENTION_DAYS": None,
 }
 
 

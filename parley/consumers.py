@@ -45,6 +45,7 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_SLOW = 4408
 SEND_CHECK_SECONDS = 0.25  # how often a blocked send looks at the socket's backlog
 CLOSE_TOO_MANY = 4429
+CLOSE_RESYNC_REQUIRED = 4410  # the conversation socket's `since` was pruned (parley.retention)
 
 
 def close_code_for(error: AppError) -> int:
@@ -253,6 +254,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._close(CLOSE_FORBIDDEN)
                 return
             self.cursors.update(catch_up.cursors)
+            for cid, oldest in catch_up.resync.items():  # retention hook: history before `since` was pruned
+                await self._send_json(events.resync_required(conversation_id=cid, oldest_seq=oldest))
+            if self.conversation_id is not None and catch_up.resync:
+                await self._close(CLOSE_RESYNC_REQUIRED)
+                return
             await self._legacy_learn(catch_up.frames, members_of=self.conversation_id)  # legacy protocol hook
             for frame in catch_up.frames:
                 await self._deliver_stored(frame)

@@ -153,6 +153,18 @@ def typing(*, conversation_id: int, user_id: int, username: str, is_typing: bool
     }
 
 
+def resync_required(*, conversation_id: int, oldest_seq: int) -> Frame:
+    """An `error` frame: the events after the client's `since` were pruned (parley.retention)."""
+    return {
+        "type": "error",
+        "ref": None,
+        "code": "resync_required",
+        "detail": "Events after your 'since' are no longer kept; reload the conversation and use its last_seq.",
+        "conversation": conversation_id,
+        "oldest_seq": oldest_seq,
+    }
+
+
 def presence(*, user_id: int, online: bool) -> Frame:
     return {"type": "presence", "user": wire_id(user_id), "online": online}
 

@@ -351,6 +351,8 @@ PARLEY = {
     # Absolute base for attachment URLs in JSON (e.g. https://chat.example.com); empty means
     # path-only URLs, resolved by clients against the API's own origin.
     "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", default="").rstrip("/"),
+    # `manage.py apply_message_retention` deletes messages older than this; unset keeps them.
+    "MESSAGE_RETENTION_DAYS": env.int("CHAT_MESSAGE_RETENTION_DAYS", default=None),
 }
 
 # Uploads: files over this stay on disk while parsed; the request limit is enforced
