@@ -14,6 +14,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -366,10 +367,47 @@ MAX_REQUEST_BYTES = PARLEY["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Attachments: Parley's private directory under MEDIA_ROOT (one host, or a shared
+# volume), or S3-compatible object storage so that hosts share no disk. Either way
+# never public: downloads go through the authorizing view (parley.attachments).
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="filesystem")
+if STORAGE_BACKEND == "s3":
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": _endpoint,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Unset: boto3's own chain (instance role, ~/.aws, AWS_* variables).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default="attachments"),
+            # No ACL header by default: the bucket's own policy keeps objects private
+            # (and some S3-compatible stores refuse ACLs); "private" where wanted.
+            "default_acl": env.str("AWS_DEFAULT_ACL", default="") or None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            # Names are 128 random bits: no existence check (a HEAD) per upload.
+            "file_overwrite": True,
+            "signature_version": "s3v4",
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path" if _endpoint else "") or None,
+        },
+    }
+    PARLEY["ATTACHMENT_STORAGE"] = "attachments"
+elif STORAGE_BACKEND != "filesystem":
+    raise ImproperlyConfigured("STORAGE_BACKEND must be 'filesystem' or 's3'.")
+# stream: the file goes through Parley (works with any storage and any client);
+# redirect: a 302 to a presigned URL valid ATTACHMENT_URL_SECONDS (S3 only; see
+# docs/operations.md for the measurements and the trade-off).
+PARLEY["ATTACHMENT_DOWNLOADS"] = env.str("ATTACHMENT_DOWNLOADS", default="stream")
+if PARLEY["ATTACHMENT_DOWNLOADS"] not in {"stream", "redirect"}:
+    raise ImproperlyConfigured("ATTACHMENT_DOWNLOADS must be 'stream' or 'redirect'.")
+PARLEY["ATTACHMENT_URL_SECONDS"] = env.int("ATTACHMENT_URL_SECONDS", default=60)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
 # Never served as /media/: attachments go out only through the authorizing download view.
