@@ -38,6 +38,7 @@ INLINE_TYPES = {
 DOWNLOAD_TYPE = "application/octet-stream"
 MAX_NAME_BYTES = 200
 CHUNK_BYTES = 64 * 1024
+STREAM_BLOCK_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,9 @@ def attachment_response(
         filename=name,
         content_type=content_type,
     )
+    # Django's 4 KiB default meant 6,400 reads and sends for 25 MiB: 36 MB/s through
+    # the WSGI bridge (bench/ops.py attachments).
+    response.block_size = STREAM_BLOCK_BYTES
     if size is not None:
         response["Content-Length"] = str(size)
     if asynchronous:

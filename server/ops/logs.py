@@ -13,10 +13,11 @@ writes the path only) and headers other than the few named in the access log.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
+
+import orjson
 
 from parley.common.logging import redact
 from server.ops import requestid
@@ -28,9 +29,18 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "ta
 
 
 class JsonFormatter(logging.Formatter):
+    _second = -1
+    _stamp = ""
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:  # strftime once a second, not once a record
+            self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -44,7 +54,7 @@ class JsonFormatter(logging.Formatter):
             payload["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
             payload["stack"] = redact(self.formatStack(record.stack_info))
-        return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))
+        return orjson.dumps(payload, default=str).decode()
 
 
 class PlainFormatter(logging.Formatter):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import LazyObject, empty
 
 from server.ops import metrics, requestid
 
@@ -32,6 +34,16 @@ def _route(request: HttpRequest) -> str:
     return metrics.UNMATCHED
 
 
+def _known_user(request: HttpRequest) -> Any:
+    """The user DRF authenticated, if any; never evaluates the lazy session user
+    (a session lookup per request only to write a log line)."""
+    user = request.__dict__.get("user")
+    if isinstance(user, LazyObject):
+        wrapped = user._wrapped
+        return None if wrapped is empty else wrapped
+    return user
+
+
 class RequestObservability:
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -47,7 +59,7 @@ class RequestObservability:
         response[requestid.HEADER] = rid
         route = _route(request)
         metrics.observe(method=request.method or "", route=route, status=response.status_code, seconds=seconds)
-        user = getattr(request, "user", None)
+        user = _known_user(request)
         access_log.info(
             "%s %s %s",
             request.method,
@@ -59,7 +71,7 @@ class RequestObservability:
                 "route": route,
                 "status": response.status_code,
                 "duration_ms": round(seconds * 1000, 2),
-                "user_id": str(user.pk) if user is not None and user.is_authenticated else None,
+                "user_id": str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None,
                 "remote_addr": request.META.get("REMOTE_ADDR"),
             },
         )
