@@ -8,4 +8,6 @@ class ParleyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from parley import checks  # noqa: F401  (registers the system checks)
+        from parley import checks, signals  # noqa: F401  (registers the system checks)
+
+        signals.connect()

@@ -1,0 +1,25 @@
+"""Parley follows the host's user model: a user deactivated or deleted, by the host's
+code, its admin or a shell, loses their sockets at once (SPEC section 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+
+from parley.services.users import user_sockets_close
+
+
+def _closes_sockets_of_deactivated_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if getattr(instance, "is_active", True) is False:
+        user_sockets_close(user_id=instance.pk, reason="deactivated")
+
+
+def _closes_sockets_of_deleted_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+    user_sockets_close(user_id=instance.pk, reason="deleted")
+
+
+def connect() -> None:
+    post_save.connect(_closes_sockets_of_deactivated_user, sender=settings.AUTH_USER_MODEL, weak=False)
+    post_delete.connect(_closes_sockets_of_deleted_user, sender=settings.AUTH_USER_MODEL, weak=False)
