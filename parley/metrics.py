@@ -5,7 +5,7 @@
     parley_publish_failures_total        counter  sends that failed or were dropped, by reason
     parley_catchup_replays_total         counter  socket opens that replayed stored events
     parley_catchup_events_total          counter  stored events those replays sent
-    parley_gap_fills_total               counter  live gaps filled from the database
+    parley_gap_fills_total               counter  missed events read from the database (gap, resync)
     parley_messages_sent_total           counter  sends, by result (created, duplicate retry)
 
 The series live in prometheus-client's default registry; under a multi-process server
@@ -54,7 +54,7 @@ publish_failures = _counter(
 )
 catchup_replays = _counter("parley_catchup_replays", "Socket opens with `since` that replayed stored events.")
 catchup_events = _counter("parley_catchup_events", "Stored events replayed to reconnecting sockets.")
-gap_fills = _counter("parley_gap_fills", "Live-delivery gaps filled from the database.")
+gap_fills = _counter("parley_gap_fills", "Missed events read from the database (a seq gap, or the resync).")
 messages_sent = _counter("parley_messages_sent", "Messages sent (REST and WebSocket), by result.", ("result",))
 
 for _kind in ("conversation", "user", "revoke"):
