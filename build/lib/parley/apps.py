@@ -8,6 +8,4 @@ class ParleyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from parley import checks, signals  # noqa: F401  (registers the system checks)
-
-        signals.connect()
+        from parley import checks  # noqa: F401  (registers the system checks)

@@ -7,16 +7,14 @@ through chat.services exactly as REST writes do.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Subquery
 
-from parley import access, events, legacy, metrics, presence, selectors
+from parley import access, events, presence, selectors
 from parley.auth import Authenticated, authenticate_token, session_user, still_valid
-from parley.common.errors import AppError, NotFound, ResyncRequired
+from parley.common.errors import AppError, NotFound
 from parley.conf import parley_settings
 from parley.models import Conversation, Membership, Message
 from parley.representations import message_json
@@ -104,20 +102,15 @@ class CatchUp:
     frames: list[events.Frame] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # conversations the user is no longer in
     joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
-    resync: dict[int, int] = field(default_factory=dict)  # `since` older than the oldest kept event: oldest seq
     announce: bool = False  # this socket tells co-members the user is online
     online: list[int] = field(default_factory=list)  # co-members online now
 
 
-def _frames_after(
-    *, user_id: int, conversation_id: int, after: int, still_member: bool, strict: bool = False
-) -> list[events.Frame]:
-    """Every durable frame after `after`; for a former member, up to their removal.
-    `strict`: ResyncRequired if the events right after `after` were pruned."""
+def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.Frame]:
+    """Every durable frame after `after`; for a former member, up to their removal."""
     frames: list[events.Frame] = []
     while True:
-        page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE, strict=strict)
-        strict = False  # pages after the first continue from an event that exists
+        page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE)
         for frame in page.frames:
             frames.append(frame)
             if not still_member and frame["type"] == "member.removed" and frame["user"] == user_id:
@@ -156,17 +149,8 @@ def socket_catch_up(
             result.cursors[cid] = last[cid]
             continue
         # The cursor starts at `since`; delivering the frames moves it forward.
-        try:
-            frames = _frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True, strict=True)
-        except ResyncRequired as gone:  # pruned (parley.retention): the client reloads, then goes on live
-            result.resync[cid] = gone.oldest_seq
-            result.cursors[cid] = last[cid]
-            continue
-        result.frames.extend(frames)
+        result.frames.extend(_frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True))
         result.cursors[cid] = start
-    if result.frames:
-        metrics.catchup_replays.inc()
-        metrics.catchup_events.inc(len(result.frames))
     result.announce = presence.claim_announcement(user_id)
     watched = sorted(set(presence_in) & set(conversation_ids))
     result.online = sorted(presence.online_users(co_members(user_id=user_id, conversation_ids=watched)))
@@ -176,7 +160,6 @@ def socket_catch_up(
 def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.Frame], bool]:
     """Frames after `after`, read from the database when a live `seq` jumped.
     Returns `(frames, still_member)`."""
-    metrics.gap_fills.inc()
     still_member = access.user_is_member(user_id=user_id, conversation_id=conversation_id)
     frames = _frames_after(user_id=user_id, conversation_id=conversation_id, after=after, still_member=still_member)
     return frames, still_member
@@ -234,30 +217,3 @@ def co_members(*, user_id: int, conversation_ids: list[int], limit: int = 1000) 
         .distinct()
         .order_by("user_id")[:limit]
     )
-
-
-# --- Legacy protocol hook (parley.legacy) ------------------------------------------------------
-
-
-def legacy_names(
-    *, user_ids: Collection[Any], message_ids: Collection[int], conversation_id: int | None
-) -> legacy.Lookup:
-    """What translating frames to the legacy protocol needs, in at most three queries:
-    the senders of `message_ids`, and the names of `user_ids`, of those senders and
-    (when a socket opens) of every member of `conversation_id`. Users are keyed by their
-    wire id, as frames name them; a name is PARLEY["DISPLAY_NAME"], as `sender_name`
-    is, so a host whose USERNAME_FIELD is an email never shows it to other members."""
-    found = legacy.Lookup()
-    if message_ids:
-        found.senders = dict.fromkeys(message_ids)
-        senders = Message.objects.filter(pk__in=message_ids).values_list("pk", "sender_id")
-        found.senders.update((pk, wire_id(sender)) for pk, sender in senders)
-    people = get_user_model()._default_manager
-    if conversation_id is not None:
-        members = people.filter(memberships__conversation_id=conversation_id)
-        found.usernames.update((wire_id(user.pk), display_name(user)) for user in members)
-    missing = ({*user_ids} | {s for s in found.senders.values() if s is not None}) - found.usernames.keys()
-    if missing:
-        found.usernames.update(dict.fromkeys(missing))
-        found.usernames.update((wire_id(user.pk), display_name(user)) for user in people.filter(pk__in=missing))
-    return found

@@ -54,15 +54,6 @@ DEFAULTS: dict[str, Any] = {
     "PUBLISH_TIMEOUT": 0.5,
     # Absolute base for attachment URLs in JSON; empty: path-only URLs.
     "PUBLIC_BASE_URL": "",
-    # Attachments (parley.storage): a STORAGES alias, or None for Parley's private
-    # directory under MEDIA_ROOT; downloads "stream" through Parley, or "redirect" to a
-    # presigned URL valid ATTACHMENT_URL_SECONDS (object storage only).
-    "ATTACHMENT_STORAGE": None,
-    "ATTACHMENT_DOWNLOADS": "stream",
-    "ATTACHMENT_URL_SECONDS": 60,
-    # Retention (parley.retention): messages older than this many days are deleted by
-    # `manage.py apply_message_retention`; None keeps them forever.
-    "MESSAGE_RETENTION_DAYS": None,
 }
 
 

@@ -28,7 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
-from parley import commands, events, legacy, presence, shutdown
+from parley import commands, events, presence
 from parley.commands import SocketGrant
 from parley.common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
 from parley.conf import parley_settings
@@ -45,7 +45,8 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_SLOW = 4408
 SEND_CHECK_SECONDS = 0.25  # how often a blocked send looks at the socket's backlog
 CLOSE_TOO_MANY = 4429
-CLOSE_RESYNC_REQUIRED = 4410  # the conversation socket's `since` was pruned (parley.retention)
+
+ALIASES = {"read": "message.read", "edit": "message.edit", "delete": "message.delete", "send": "message.send"}
 
 
 def close_code_for(error: AppError) -> int:
@@ -141,8 +142,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        async with shutdown.handling(self):  # graceful shutdown hook: parley.shutdown closes with 1012
-            await handler(message)
+        await handler(message)
 
     # --- Handshake ------------------------------------------------------------------------
 
@@ -159,7 +159,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.closing = False
         self.released = False
         self.expiry: asyncio.TimerHandle | None = None
-        self.legacy: legacy.Names | None = None  # legacy protocol hook: set for ?protocol=legacy
 
     async def connect(self) -> None:
         # Publishes from request threads go to this loop, where the layer's connections
@@ -174,10 +173,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        if refusal := self._legacy_protocol(query.get("protocol", [None])[0]):  # legacy protocol hook
-            await self._send_error(None, "invalid_protocol", refusal)
-            await self._close(CLOSE_BAD_REQUEST)
-            return
         try:
             self.since = self._parse_since(query.get("since", [None])[0])
         except ValueError as exc:
@@ -254,12 +249,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._close(CLOSE_FORBIDDEN)
                 return
             self.cursors.update(catch_up.cursors)
-            for cid, oldest in catch_up.resync.items():  # retention hook: history before `since` was pruned
-                await self._send_json(events.resync_required(conversation_id=cid, oldest_seq=oldest))
-            if self.conversation_id is not None and catch_up.resync:
-                await self._close(CLOSE_RESYNC_REQUIRED)
-                return
-            await self._legacy_learn(catch_up.frames, members_of=self.conversation_id)  # legacy protocol hook
             for frame in catch_up.frames:
                 await self._deliver_stored(frame)
             # Conversations joined between the grant and our subscribing to the user
@@ -405,10 +394,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         ref = frame.get("ref")
         if ref is not None and not isinstance(ref, str | int):
             ref = None
-        kind = legacy.command_kind(frame)  # legacy protocol hook: the original's frames are aliases
+        kind = frame.get("type")
+        if kind is None and "content" in frame:
+            kind = "message.send"  # the seed's original frames had no type
         if not isinstance(kind, str):
             await self._send_error(ref, "unknown_type", "'type' must be a string naming a command.")
             return
+        kind = ALIASES.get(kind, kind)
         try:
             await self._command(kind, frame, ref)
         except AppError as error:
@@ -626,7 +618,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         frames, still_member = await db_call(commands.socket_fill_gap)(
             user_id=self.grant.user.pk, conversation_id=cid, after=cursor
         )
-        await self._legacy_learn(frames)  # legacy protocol hook
         for frame in frames:
             await self._deliver_stored(frame)
         if not still_member:
@@ -649,33 +640,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._unsubscribe(cid)
             if self.conversation_id == cid:
                 await self._close(CLOSE_FORBIDDEN)
-
-    # --- Legacy protocol hooks (parley.legacy; SPEC 9) -------------------------------------------
-
-    def _legacy_protocol(self, raw: str | None) -> str | None:
-        """Choose the socket's protocol from `?protocol=`; a refusal closes it with 4400."""
-        self.legacy = legacy.Names() if raw == legacy.PROTOCOL else None
-        return legacy.protocol_refusal(raw, conversation_socket=self.conversation_id is not None)
-
-    async def _legacy_learn(self, frames: list[events.Frame], *, members_of: int | None = None) -> None:
-        """Resolve the usernames a batch of frames needs in one lookup; on open, also every
-        member's, so that live frames of members never wait for the database."""
-        if self.legacy is None:
-            return
-        wanted = self.legacy.prepare(frames)
-        if wanted or members_of is not None:
-            self.legacy.learn(
-                await db_call(commands.legacy_names)(
-                    user_ids=wanted.user_ids, message_ids=wanted.message_ids, conversation_id=members_of
-                )
-            )
-
-    async def _legacy_translate(self, text: str) -> str | None:
-        assert self.legacy is not None
-        frame = json.loads(text)
-        await self._legacy_learn([frame])
-        translated = legacy.translate(frame, self.legacy)
-        return None if translated is None else json.dumps(translated, separators=(",", ":"))
 
     # --- Plumbing ---------------------------------------------------------------------------------
 
@@ -711,11 +675,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         the channel layer's queue while we wait. It reconnects and catches up by `seq`."""
         if self.closing:
             return
-        if self.legacy is not None:  # legacy protocol hook: translate after the ordered delivery
-            translated = await self._legacy_translate(text)
-            if translated is None:
-                return
-            text = translated
         send = asyncio.ensure_future(self.send(text_data=text))
         deadline = time.monotonic() + parley_settings.WS_SEND_TIMEOUT_SECONDS
         # While the send is blocked, frames for this socket pile up in the channel

@@ -23,9 +23,6 @@ def origin_allowed(origin: str) -> bool:
     allowed = parley_settings.WS_ALLOWED_ORIGINS
     if allowed:
         return "*" in allowed or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
-    # Front ends that django-cors-headers lets call the REST API may open sockets too.
-    if origin.rstrip("/") in {o.rstrip("/") for o in getattr(settings, "CORS_ALLOWED_ORIGINS", ())}:
-        return True
     host = urlsplit(origin).hostname
     if not host:
         return False

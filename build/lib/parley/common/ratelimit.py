@@ -37,16 +37,3 @@ def rate_limit_hit(*, scope: str, key: str | int) -> None:
     if count > limit:
         retry_after = max(1, int(window - (now % window)))
         raise RateLimited(f"Rate limit of {limit} per {window} s exceeded.", retry_after=retry_after)
-
-
-def rate_limit_give_back(*, scope: str, key: str | int) -> None:
-    """Undo one `rate_limit_hit` of `key` in `scope`, for budgets that count only the
-    attempts that succeed. (Within a few milliseconds of a window's end this may give
-    back to the next window instead: one attempt more there, never one fewer.)"""
-    if not parley_settings.RATE_LIMITS_ENABLED:
-        return
-    _, window = parse_rate(parley_settings.RATE_LIMITS[scope])
-    try:
-        counters().count(f"rl:{scope}:{key}:{int(time.time() // window)}", -1, ttl=window + 1)
-    except Exception:  # noqa: BLE001 - at worst the attempt stays counted
-        logger.warning("rate limit cache unavailable; %s attempt stays counted", scope)

@@ -8,7 +8,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from parley import access, events, metrics
+from parley import access, events
 from parley.attachments import StoredAttachment, attachment_discard, attachment_store
 from parley.common.errors import NotFound, NotParticipant
 from parley.common.ratelimit import rate_limit_hit
@@ -49,7 +49,6 @@ def message_send(
         raise
     if stored is not None and not created:
         attachment_discard(stored.path)  # the retry's copy of a file already stored
-    metrics.messages_sent.labels(result="created" if created else "duplicate").inc()
     return message, created
 
 
@@ -140,45 +139,41 @@ def message_delete(*, user: User, message_id: int) -> Message:
     checked = access.message_get_for_sender(user=user, message_id=message_id)
     with conversation_write(checked.conversation_id, member=user) as write:
         message = _message_relock(write, message_id=message_id)
-        message_erase_locked(write, message, actor_id=user.pk)
-    return message
-
-
-def message_erase_locked(write: ConversationWrite, message: Message, *, actor_id: object) -> None:
-    """Erase one live message of the locked conversation: content and file gone for
-    everyone, unread counts and the last message kept right, `message.deleted` numbered."""
-    file_path = message.attachment.name
-    message.is_deleted = True
-    message.deleted_at = timezone.now()
-    message.content = ""
-    message.attachment.name = ""
-    message.attachment_name = ""
-    message.attachment_size = None
-    message.attachment_type = ""
-    message.save(
-        update_fields=[
-            "is_deleted",
-            "deleted_at",
-            "content",
-            "attachment",
-            "attachment_name",
-            "attachment_size",
-            "attachment_type",
-        ]
-    )
-    # Members who had not read it lose one unread message.
-    unread_by = Membership.objects.filter(conversation_id=message.conversation_id, last_read_message_id__lt=message.pk)
-    if message.sender_id is not None:  # the sender never counted it as unread
-        unread_by = unread_by.exclude(user_id=message.sender_id)
-    unread_by.update(unread_count=Greatest(F("unread_count") - 1, Value(0)))
-    if write.conversation.last_message_id == message.pk:
-        previous = (
-            Message.objects.filter(conversation_id=message.conversation_id, is_deleted=False)
-            .order_by("-id")
-            .values_list("id", flat=True)
-            .first()
+        file_path = message.attachment.name
+        message.is_deleted = True
+        message.deleted_at = timezone.now()
+        message.content = ""
+        message.attachment.name = ""
+        message.attachment_name = ""
+        message.attachment_size = None
+        message.attachment_type = ""
+        message.save(
+            update_fields=[
+                "is_deleted",
+                "deleted_at",
+                "content",
+                "attachment",
+                "attachment_name",
+                "attachment_size",
+                "attachment_type",
+            ]
         )
-        write.touch(last_message_id=previous)
-    write.append(Event.Type.MESSAGE_DELETED, message_id=message.pk, actor_id=actor_id)  # type: ignore[arg-type]
-    if file_path:
-        write.after_commit(lambda: attachment_discard(file_path))
+        # Members who had not read it lose one unread message.
+        unread_by = Membership.objects.filter(
+            conversation_id=message.conversation_id, last_read_message_id__lt=message.pk
+        )
+        if message.sender_id is not None:  # the sender never counted it as unread
+            unread_by = unread_by.exclude(user_id=message.sender_id)
+        unread_by.update(unread_count=Greatest(F("unread_count") - 1, Value(0)))
+        if write.conversation.last_message_id == message.pk:
+            previous = (
+                Message.objects.filter(conversation_id=message.conversation_id, is_deleted=False)
+                .order_by("-id")
+                .values_list("id", flat=True)
+                .first()
+            )
+            write.touch(last_message_id=previous)
+        write.append(Event.Type.MESSAGE_DELETED, message_id=message.pk, actor_id=user.pk)
+        if file_path:
+            write.after_commit(lambda: attachment_discard(file_path))
+    return message
