@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full clean install install-dev
+.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full bench-ops clean install install-dev
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parley needs Python >= 3.11")'
@@ -76,6 +76,11 @@ bench: install-dev
 bench-full: install-dev
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench --full
+
+## Operations figures (docs/operations.md): instrumentation cost, S3 stream vs presigned redirect.
+bench-ops: install-dev
+	$(PY) -m bench.ops instrumentation
+	$(PY) -m bench.ops attachments
 
 clean:
 	rm -rf $(VENV) var/test-*.sqlite3*

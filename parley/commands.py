@@ -14,9 +14,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Subquery
 
-from parley import access, events, legacy, presence, selectors
+from parley import access, events, legacy, metrics, presence, selectors
 from parley.auth import Authenticated, authenticate_token, session_user, still_valid
-from parley.common.errors import AppError, NotFound
+from parley.common.errors import AppError, NotFound, ResyncRequired
 from parley.conf import parley_settings
 from parley.models import Conversation, Membership, Message
 from parley.representations import message_json
@@ -104,15 +104,20 @@ class CatchUp:
     frames: list[events.Frame] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # conversations the user is no longer in
     joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
+    resync: dict[int, int] = field(default_factory=dict)  # `since` older than the oldest kept event: oldest seq
     announce: bool = False  # this socket tells co-members the user is online
     online: list[int] = field(default_factory=list)  # co-members online now
 
 
-def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.Frame]:
-    """Every durable frame after `after`; for a former member, up to their removal."""
+def _frames_after(
+    *, user_id: int, conversation_id: int, after: int, still_member: bool, strict: bool = False
+) -> list[events.Frame]:
+    """Every durable frame after `after`; for a former member, up to their removal.
+    `strict`: ResyncRequired if the events right after `after` were pruned."""
     frames: list[events.Frame] = []
     while True:
-        page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE)
+        page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE, strict=strict)
+        strict = False  # pages after the first continue from an event that exists
         for frame in page.frames:
             frames.append(frame)
             if not still_member and frame["type"] == "member.removed" and frame["user"] == user_id:
@@ -151,8 +156,17 @@ def socket_catch_up(
             result.cursors[cid] = last[cid]
             continue
         # The cursor starts at `since`; delivering the frames moves it forward.
-        result.frames.extend(_frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True))
+        try:
+            frames = _frames_after(user_id=user_id, conversation_id=cid, after=start, still_member=True, strict=True)
+        except ResyncRequired as gone:  # pruned (parley.retention): the client reloads, then goes on live
+            result.resync[cid] = gone.oldest_seq
+            result.cursors[cid] = last[cid]
+            continue
+        result.frames.extend(frames)
         result.cursors[cid] = start
+    if result.frames:
+        metrics.catchup_replays.inc()
+        metrics.catchup_events.inc(len(result.frames))
     result.announce = presence.claim_announcement(user_id)
     watched = sorted(set(presence_in) & set(conversation_ids))
     result.online = sorted(presence.online_users(co_members(user_id=user_id, conversation_ids=watched)))
@@ -162,6 +176,7 @@ def socket_catch_up(
 def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.Frame], bool]:
     """Frames after `after`, read from the database when a live `seq` jumped.
     Returns `(frames, still_member)`."""
+    metrics.gap_fills.inc()
     still_member = access.user_is_member(user_id=user_id, conversation_id=conversation_id)
     frames = _frames_after(user_id=user_id, conversation_id=conversation_id, after=after, still_member=still_member)
     return frames, still_member

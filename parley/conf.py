@@ -64,6 +64,15 @@ DEFAULTS: dict[str, Any] = {
     # The server-side API (parley.server_urls), `Authorization: Api-Key <key>`. Empty:
     # its routes answer 404 `server_api_disabled`.
     "API_KEY": "",
+    # Attachments (parley.storage): a STORAGES alias, or None for Parley's private
+    # directory under MEDIA_ROOT; downloads "stream" through Parley, or "redirect" to a
+    # presigned URL valid ATTACHMENT_URL_SECONDS (object storage only).
+    "ATTACHMENT_STORAGE": None,
+    "ATTACHMENT_DOWNLOADS": "stream",
+    "ATTACHMENT_URL_SECONDS": 60,
+    # Retention (parley.retention): messages older than this many days are deleted by
+    # `manage.py apply_message_retention`; None keeps them forever.
+    "MESSAGE_RETENTION_DAYS": None,
 }
 
 

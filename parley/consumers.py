@@ -28,7 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
-from parley import commands, events, legacy, presence
+from parley import commands, events, legacy, presence, shutdown
 from parley.commands import SocketGrant
 from parley.common.errors import AppError, NotAuthenticated, NotFound, NotParticipant
 from parley.conf import parley_settings
@@ -45,6 +45,7 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_SLOW = 4408
 SEND_CHECK_SECONDS = 0.25  # how often a blocked send looks at the socket's backlog
 CLOSE_TOO_MANY = 4429
+CLOSE_RESYNC_REQUIRED = 4410  # the conversation socket's `since` was pruned (parley.retention)
 
 
 def close_code_for(error: AppError) -> int:
@@ -140,7 +141,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        async with shutdown.handling(self):  # graceful shutdown hook: parley.shutdown closes with 1012
+            await handler(message)
 
     # --- Handshake ------------------------------------------------------------------------
 
@@ -252,6 +254,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._close(CLOSE_FORBIDDEN)
                 return
             self.cursors.update(catch_up.cursors)
+            for cid, oldest in catch_up.resync.items():  # retention hook: history before `since` was pruned
+                await self._send_json(events.resync_required(conversation_id=cid, oldest_seq=oldest))
+            if self.conversation_id is not None and catch_up.resync:
+                await self._close(CLOSE_RESYNC_REQUIRED)
+                return
             await self._legacy_learn(catch_up.frames, members_of=self.conversation_id)  # legacy protocol hook
             for frame in catch_up.frames:
                 await self._deliver_stored(frame)

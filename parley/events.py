@@ -29,6 +29,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from parley import metrics
 from parley.conf import parley_settings
 from parley.models import Event
 from parley.users import wire_id
@@ -152,6 +153,18 @@ def typing(*, conversation_id: int, user_id: int, username: str, is_typing: bool
     }
 
 
+def resync_required(*, conversation_id: int, oldest_seq: int) -> Frame:
+    """An `error` frame: the events after the client's `since` were pruned (parley.retention)."""
+    return {
+        "type": "error",
+        "ref": None,
+        "code": "resync_required",
+        "detail": "Events after your 'since' are no longer kept; reload the conversation and use its last_seq.",
+        "conversation": conversation_id,
+        "oldest_seq": oldest_seq,
+    }
+
+
 def presence(*, user_id: int, online: bool) -> Frame:
     return {"type": "presence", "user": wire_id(user_id), "online": online}
 
@@ -193,6 +206,9 @@ def publish_user_revoked(*, user_id: int, reason: str, session_id: str | None = 
     doorbell.ring(user_group(user_id), {"type": "parley.revoke", "session_id": session_id, "reason": reason})
 
 
+_KINDS = {"parley.event": "conversation", "parley.user": "user", "parley.revoke": "revoke"}
+
+
 class Doorbell:
     """Sends channel-layer messages from any thread without waiting for them.
 
@@ -220,6 +236,7 @@ class Doorbell:
         with self._lock:
             if self._pending >= self.max_pending:
                 self._dropped += 1
+                metrics.publish_failures.labels(reason="backlog_full").inc()
                 if self._dropped % 1000 == 1:
                     logger.warning("publish backlog full; dropped %d doorbells so far", self._dropped)
                 return
@@ -256,8 +273,10 @@ class Doorbell:
             layer = get_channel_layer()
             if layer is not None:
                 await asyncio.wait_for(layer.group_send(group, message), timeout=parley_settings.PUBLISH_TIMEOUT)
+                metrics.events_published.labels(kind=_KINDS.get(message["type"], "other")).inc()
         except Exception as exc:  # noqa: BLE001 - the doorbell never fails a write
             self.failures += 1
+            metrics.publish_failures.labels(reason="timeout" if isinstance(exc, TimeoutError) else "error").inc()
             logger.warning("publish to %s failed: %s", group, exc.__class__.__name__)
         finally:
             self._done()

@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from parley import events
+from parley.common.errors import ResyncRequired
 from parley.models import Conversation, Event, Membership, Message
 from parley.representations import (
     conversation_json,
@@ -232,9 +233,15 @@ class EventPage:
     has_more: bool
 
 
-def events_after(*, conversation_id: int, since: int, limit: int) -> EventPage:
-    """Durable events with `seq > since`, in order, rendered as their WebSocket frames."""
+def events_after(*, conversation_id: int, since: int, limit: int, strict: bool = False) -> EventPage:
+    """Durable events with `seq > since`, in order, rendered as their WebSocket frames.
+
+    `strict`: raise ResyncRequired when the event right after `since` was pruned
+    (parley.retention always keeps a conversation's latest event, so a missing
+    `since + 1` shows as a first row further on, never as no row at all)."""
     rows = list(Event.objects.filter(conversation_id=conversation_id, seq__gt=since).order_by("seq")[: limit + 1])
+    if strict and rows and rows[0].seq > since + 1:
+        raise ResyncRequired(conversation_id=conversation_id, oldest_seq=rows[0].seq)
     has_more = len(rows) > limit
     rows = rows[:limit]
     message_ids = sorted(

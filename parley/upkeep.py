@@ -17,7 +17,7 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from parley import commands, presence
+from parley import commands, metrics, presence
 from parley.conf import parley_settings
 from parley.dbcalls import db_call
 from parley.events import doorbell
@@ -43,12 +43,16 @@ class Upkeep:
         self.task: asyncio.Task[None] | None = None
 
     def register(self, socket: Tended) -> None:
+        if socket not in self.sockets:
+            metrics.websocket_connections.inc()
         self.sockets.add(socket)
         loop = asyncio.get_running_loop()
         if self.task is None or self.task.done() or self.task.get_loop() is not loop:
             self.task = loop.create_task(self._run())
 
     def unregister(self, socket: Tended) -> None:
+        if socket in self.sockets:
+            metrics.websocket_connections.dec()
         self.sockets.discard(socket)
 
     async def _run(self) -> None:

@@ -66,12 +66,14 @@ async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
 
 def build_application(django_http: Any) -> Any:
     from parley.routing import DoorbellLoop, websocket_application
+    from server.ops.asgi import Probes, SocketContext
 
     return DoorbellLoop(
         ProtocolTypeRouter(
             {
-                "http": BodyLimit(django_http),
-                "websocket": websocket_application(sessions=False),  # tokens only: no session hop per connect
+                "http": Probes(BodyLimit(django_http)),
+                # tokens only: no session hop per connect
+                "websocket": SocketContext(websocket_application(sessions=False)),
             }
         )
     )

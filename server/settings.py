@@ -14,6 +14,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -111,7 +112,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, as its docs ask: before anything that can answer (a 400, a 413, a static
+    # Before everything: the request id, the access log and the HTTP series see every
+    # answer (server.ops.middleware); it changes no response but for X-Request-ID.
+    "server.ops.middleware.RequestObservability",
+    # Next, as its docs ask: before anything that can answer (a 400, a 413, a static
     # file), so that those answers carry CORS headers and a browser can read them.
     "corsheaders.middleware.CorsMiddleware",
     "server.middleware.AllowedHostsMiddleware",
@@ -356,6 +360,8 @@ PARLEY = {
     # Absolute base for attachment URLs in JSON (e.g. https://chat.example.com); empty means
     # path-only URLs, resolved by clients against the API's own origin.
     "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", default="").rstrip("/"),
+    # `manage.py apply_message_retention` deletes messages older than this; unset keeps them.
+    "MESSAGE_RETENTION_DAYS": env.int("CHAT_MESSAGE_RETENTION_DAYS", default=None),
 }
 
 # --- Trusting the host's identity (SPEC 9.2; docs/integration.md) ------------------------------
@@ -411,10 +417,47 @@ MAX_REQUEST_BYTES = PARLEY["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Attachments: Parley's private directory under MEDIA_ROOT (one host, or a shared
+# volume), or S3-compatible object storage so that hosts share no disk. Either way
+# never public: downloads go through the authorizing view (parley.attachments).
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="filesystem")
+if STORAGE_BACKEND == "s3":
+    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": _endpoint,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Unset: boto3's own chain (instance role, ~/.aws, AWS_* variables).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default="attachments"),
+            # No ACL header by default: the bucket's own policy keeps objects private
+            # (and some S3-compatible stores refuse ACLs); "private" where wanted.
+            "default_acl": env.str("AWS_DEFAULT_ACL", default="") or None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            # Names are 128 random bits: no existence check (a HEAD) per upload.
+            "file_overwrite": True,
+            "signature_version": "s3v4",
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path" if _endpoint else "") or None,
+        },
+    }
+    PARLEY["ATTACHMENT_STORAGE"] = "attachments"
+elif STORAGE_BACKEND != "filesystem":
+    raise ImproperlyConfigured("STORAGE_BACKEND must be 'filesystem' or 's3'.")
+# stream: the file goes through Parley (works with any storage and any client);
+# redirect: a 302 to a presigned URL valid ATTACHMENT_URL_SECONDS (S3 only; see
+# docs/operations.md for the measurements and the trade-off).
+PARLEY["ATTACHMENT_DOWNLOADS"] = env.str("ATTACHMENT_DOWNLOADS", default="stream")
+if PARLEY["ATTACHMENT_DOWNLOADS"] not in {"stream", "redirect"}:
+    raise ImproperlyConfigured("ATTACHMENT_DOWNLOADS must be 'stream' or 'redirect'.")
+PARLEY["ATTACHMENT_URL_SECONDS"] = env.int("ATTACHMENT_URL_SECONDS", default=60)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
 # Never served as /media/: attachments go out only through the authorizing download view.
@@ -438,27 +481,49 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+# --- Operations (docs/operations.md) ------------------------------------------------------------
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if PRODUCTION and METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters.")
+# /readyz gives each dependency (database, Redis) this long to answer.
+READINESS_TIMEOUT = env.float("READINESS_TIMEOUT", default=1.0)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# json: one JSON object per line (production default); plain: for a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
+# uvicorn's DEBUG lines are the websockets library's dumps of every frame, message
+# content included: never below INFO, whatever LOG_LEVEL says.
+_SERVER_LOG_LEVEL = "INFO" if LOG_LEVEL.upper() == "DEBUG" else LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"()": "server.ops.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "server.ops.logs.JsonFormatter"},
+    },
     "filters": {"redact_tokens": {"()": "parley.common.logging.RedactTokensFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact_tokens"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # uvicorn installs its own handlers before Django starts; these replace them with
-    # ours (which redact tokens): its access log and its "WebSocket /path?token=..." lines.
+    # uvicorn and gunicorn install their own handlers before Django starts; these replace
+    # them with ours (which redact tokens). uvicorn's access log is off: the parley.access
+    # events (server.ops.middleware) say the same with the route, the duration and the
+    # request id, and without the query string.
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "uvicorn.error": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn": {"handlers": ["console"], "level": _SERVER_LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"handlers": [], "level": _SERVER_LOG_LEVEL, "propagate": True},
+        "websockets": {"level": _SERVER_LOG_LEVEL},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

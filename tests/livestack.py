@@ -361,7 +361,7 @@ class WsClient:
     refused with an HTTP status reads as a close 1006 with that `http_status`.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         from websockets.exceptions import InvalidStatus
         from websockets.sync.client import connect
 
@@ -370,7 +370,9 @@ class WsClient:
         self.close_code: int | None = None
         self.http_status: int | None = None  # set when the handshake itself was refused
         try:
-            self.ws = connect(url, open_timeout=10, close_timeout=2, max_size=2**22, legacy=True)
+            self.ws = connect(
+                url, open_timeout=10, close_timeout=2, max_size=2**22, legacy=True, additional_headers=headers
+            )
         except InvalidStatus as exc:
             self.http_status = exc.response.status_code
             self.close_code = 1006

@@ -247,17 +247,23 @@ class ConversationViewSet(ParleyView, viewsets.ViewSet):
             int_param("since", "Exclusive: events with a greater seq.", minimum=0),
             int_param("limit", "At most this many (default and cap 500)."),
         ],
-        responses={200: s.EventsOut, **ERRORS},
+        responses={
+            200: s.EventsOut,
+            410: OpenApiResponse(description="resync_required: events after `since` were pruned; reload"),
+            **ERRORS,
+        },
         tags=["events"],
     )
     @action(detail=True, methods=["get"])
     def events(self, request: Request, pk: str) -> Response:
         """Durable events after `since`, as WebSocket frames, for polling clients and
-        for filling a gap in `seq`."""
+        for filling a gap in `seq`. A `since` older than the oldest kept event (see
+        `prune_events`) gets 410 `resync_required` with `oldest_seq`: reload the
+        conversation and its messages, then go on from its `last_seq`."""
         conversation = access.conversation_get_for_member(user=current_user(request), conversation_id=int(pk))
         since = query_int(request, "since", default=0, minimum=0) or 0
         cap = parley_settings.EVENTS_PAGE_SIZE
         limit = query_int(request, "limit", default=cap, cap=cap) or cap
-        page = selectors.events_after(conversation_id=conversation.pk, since=since, limit=limit)
+        page = selectors.events_after(conversation_id=conversation.pk, since=since, limit=limit, strict=True)
         last_seq = max([conversation.last_seq, *(f["seq"] for f in page.frames)])
         return Response({"events": page.frames, "last_seq": last_seq, "has_more": page.has_more})

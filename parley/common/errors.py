@@ -7,6 +7,7 @@
     │   └── NotParticipant        403 "not_participant"
     ├── NotFound                  404 "not_found"
     ├── (IntegrityError)          409 "conflict"       (a race no service resolved)
+    ├── ResyncRequired            410 "resync_required" (events before `since` were pruned)
     ├── PayloadTooLarge           413 "too_large"
     ├── RateLimited               429 "rate_limited"   (retry_after seconds)
     └── ServiceUnavailable        503 "unavailable"
@@ -78,6 +79,23 @@ class NotFound(AppError):
     status = 404
     code = "not_found"
     default_detail = "Not found."
+
+
+class ResyncRequired(AppError):
+    """The events a client asked to replay are gone (parley.retention pruned them):
+    it must reload the conversation over REST and go on from its `last_seq`."""
+
+    status = 410
+    code = "resync_required"
+    default_detail = "Events after this seq are no longer kept; reload the conversation and use its last_seq."
+
+    def __init__(self, *, conversation_id: int, oldest_seq: int) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.oldest_seq = oldest_seq
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "conversation": self.conversation_id, "oldest_seq": self.oldest_seq}
 
 
 class PayloadTooLarge(AppError):

@@ -8,7 +8,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from parley import access, events
+from parley import access, events, metrics
 from parley.attachments import StoredAttachment, attachment_discard, attachment_store
 from parley.common.errors import NotFound, NotParticipant
 from parley.common.ratelimit import rate_limit_hit
@@ -49,6 +49,7 @@ def message_send(
         raise
     if stored is not None and not created:
         attachment_discard(stored.path)  # the retry's copy of a file already stored
+    metrics.messages_sent.labels(result="created" if created else "duplicate").inc()
     return message, created
 
 

@@ -1,20 +1,19 @@
-"""Remove attachment files that no message refers to.
+"""Remove attachment files that no message refers to, on any storage backend.
 
 A file is written before its message's transaction (so no disk write happens under
 the conversation lock); a process killed in between leaves an orphan. Files younger
 than `--min-age` seconds are kept, since their transaction may still be running.
+The storage is walked with `listdir` (parley.retention), so object storage (S3) is
+swept as the local filesystem is.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from parley.models import Message
-from parley.storage import attachment_storage
+from parley.retention import attachments_orphaned
 
 
 class Command(BaseCommand):
@@ -25,18 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args: Any, min_age: int, dry_run: bool, **options: Any) -> None:
-        root = attachment_storage.location
-        referenced = set(Message.objects.exclude(attachment="").values_list("attachment", flat=True))
-        cutoff = time.time() - min_age
-        removed = 0
-        for directory, _, files in os.walk(root):
-            for name in files:
-                path = os.path.join(directory, name)
-                relative = os.path.relpath(path, root).replace(os.sep, "/")
-                if relative in referenced or os.path.getmtime(path) > cutoff:
-                    continue
-                removed += 1
-                if not dry_run:
-                    os.remove(path)
+        removed = attachments_orphaned(min_age_seconds=min_age, dry_run=dry_run)
         verb = "would remove" if dry_run else "removed"
         self.stdout.write(f"{verb} {removed} orphan file(s)")
