@@ -59,6 +59,17 @@ def close_code_for(error: AppError) -> int:
     return CLOSE_FORBIDDEN if error.status == 403 else CLOSE_BAD_REQUEST
 
 
+MAX_ID = 2**63 - 1  # a bigint primary key
+
+
+def conversation_id_in_path(raw: str) -> int:
+    """The conversation a /ws/chat/<id>/ path names, or 0 for a path that cannot name one
+    (not a positive integer, or past a bigint): such a socket is closed with 4404."""
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+        return 0
+    return int(raw)
+
+
 class CommandBudget:
     """Per-socket flood control: a token bucket; far past it, the socket is closed."""
 
@@ -167,14 +178,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         rate, seconds = (int(x) for x in parley_settings.RATE_LIMITS["ws_command"].split("/"))
         self.budget = CommandBudget(rate=rate / seconds, burst=rate)
         route = self.scope.get("url_route", {}).get("kwargs", {})
-        if route.get("conversation_id"):
-            self.conversation_id = int(route["conversation_id"])
+        named = route.get("conversation_id")
+        if named is not None:
+            self.conversation_id = conversation_id_in_path(named)
 
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if refusal := self._legacy_protocol(query.get("protocol", [None])[0]):  # legacy protocol hook
             await self._send_error(None, "invalid_protocol", refusal)
             await self._close(CLOSE_BAD_REQUEST)
+            return
+        if self.conversation_id == 0:
+            await self._send_error(None, "not_found", "Conversation not found.")
+            await self._close(CLOSE_NOT_FOUND)
             return
         try:
             self.since = self._parse_since(query.get("since", [None])[0])

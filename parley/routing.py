@@ -30,9 +30,11 @@ class DoorbellLoop:
         await self.app(scope, receive, send)
 
 
+# Everything under ws/chat/ reaches the consumer, which closes a path that names no
+# conversation with 4404: a URLRouter with no match answers the handshake with a 500.
 websocket_urlpatterns = [
-    re_path(r"^ws/chat/(?P<conversation_id>[0-9]{1,18})/?$", ChatConsumer.as_asgi()),
     re_path(r"^ws/chat/?$", ChatConsumer.as_asgi()),
+    re_path(r"^ws/chat/(?P<conversation_id>.+?)/?$", ChatConsumer.as_asgi()),
 ]
 
 
