@@ -387,6 +387,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closing:
             return
+        await self._receive(text_data, bytes_data)
+        if self.grant is None and not self.closing:
+            # A socket without a token must send the auth frame first (docs/websocket.md):
+            # whatever else it sent, the error frame said why; it does not wait for the timeout.
+            await self._close(CLOSE_UNAUTHORIZED)
+
+    async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
         if text_data is None:
             await self._send_error(None, "binary_not_supported", "Send JSON text frames.")
             return
@@ -430,11 +437,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if kind == "auth":
             await self._auth_frame(frame, ref)
             return
+        if self.grant is None:
+            raise NotAuthenticated("Authenticate first (auth frame or ?token=).")
         if kind == "ping":
             await self._send_json({"type": "pong", "ref": ref})
             return
-        if self.grant is None:
-            raise NotAuthenticated("Authenticate first (auth frame or ?token=).")
         handler = {
             "message.send": self._send_message,
             "message.edit": self._edit_message,

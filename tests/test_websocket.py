@@ -102,11 +102,13 @@ async def test_stranger_gets_4403_and_missing_conversation_4404(alice, bob, caro
 
 async def test_auth_frame_instead_of_query_token(alice, bob):
     cid = await direct_of(alice, bob)
+    early = Socket(f"/ws/chat/{cid}/")
+    assert await early.connect()
+    await early.send({"type": "message.send", "content": "too early", "ref": 1})
+    assert (await early.receive_until("error"))["code"] == "not_authenticated"
+    assert await early.closed_with() == 4401  # the auth frame comes first
     sock = Socket(f"/ws/chat/{cid}/")
     assert await sock.connect()
-    await sock.send({"type": "message.send", "content": "too early", "ref": 1})
-    error = await sock.receive_until("error")
-    assert error["code"] == "not_authenticated"
     await sock.send({"type": "auth", "token": await atoken_for(alice)})
     ready = await sock.receive_until("ready")
     assert ready["user"] == uid(alice)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
+from parley.models import Message
 from parley.services.conversations import conversation_start_direct
 from tests.ws import Socket, atoken_for
 
@@ -50,3 +51,46 @@ async def test_a_path_naming_no_conversation_needs_no_token_to_be_refused():
     assert await sock.connect()
     assert (await sock.receive())["code"] == "not_found"
     assert await sock.closed_with() == 4404
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"type": "message.send", "content": "too early", "ref": 1},
+        {"type": "typing", "is_typing": True},
+        {"type": "ping", "ref": "p"},
+        {"content": "the original's send"},
+    ],
+)
+@pytest.mark.parametrize("token", [None, ""])
+async def test_a_command_before_the_auth_frame_closes_4401_at_once(alice, bob, settings, first, token):
+    settings.PARLEY = {**settings.PARLEY, "WS_AUTH_TIMEOUT_SECONDS": 30}
+    cid = await direct_of(alice, bob)
+    sock = Socket(f"/ws/chat/{cid}/" + ("?token=" if token == "" else ""))
+    assert await sock.connect()
+    await sock.send(first)
+    error = await sock.receive(timeout=1)
+    assert error["type"] == "error" and error["code"] == "not_authenticated"
+    assert error["ref"] == first.get("ref")
+    assert await sock.closed_with(timeout=1) == 4401  # long before the 30 s auth timeout
+    assert await db(Message.objects.count)() == 0
+
+
+async def test_a_malformed_frame_before_the_auth_frame_closes_4401(alice, bob, settings):
+    settings.PARLEY = {**settings.PARLEY, "WS_AUTH_TIMEOUT_SECONDS": 30}
+    sock = Socket("/ws/chat/")
+    assert await sock.connect()
+    await sock.send_raw("not json")
+    assert (await sock.receive(timeout=1))["code"] == "invalid_json"
+    assert await sock.closed_with(timeout=1) == 4401
+
+
+async def test_the_auth_frame_first_still_opens_the_socket(alice, bob):
+    cid = await direct_of(alice, bob)
+    sock = Socket(f"/ws/chat/{cid}/")
+    assert await sock.connect()
+    await sock.send({"type": "auth", "token": await atoken_for(alice)})
+    assert (await sock.receive_until("ready"))["conversations"] == {str(cid): 0}
+    await sock.send({"type": "ping", "ref": "after"})
+    assert (await sock.receive_until("pong"))["ref"] == "after"
+    await sock.close()
