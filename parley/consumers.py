@@ -415,6 +415,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except json.JSONDecodeError:
             await self._send_error(None, "invalid_json", "Frames must be JSON objects.")
             return
+        except RecursionError:  # `[[[[...` deeper than the decoder recurses: refused, not fatal
+            await self._send_error(None, "invalid_json", "Frames must not nest that deeply.")
+            return
         if not isinstance(frame, dict):
             await self._send_error(None, "invalid_frame", "Frames must be JSON objects.")
             return
