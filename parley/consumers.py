@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -71,16 +72,22 @@ def conversation_id_in_path(raw: str) -> int:
 
 
 class CommandBudget:
-    """Per-socket flood control: a token bucket; far past it, the socket is closed."""
+    """Per-socket flood control: a token bucket; far past it, the socket is closed.
+
+    `clock` is when a frame is counted. A test that must not depend on how fast a busy
+    machine runs the consumer sets it to a fixed time: then exactly `burst` frames pass,
+    and the `burst + 1`-th refusal in a row closes the socket."""
+
+    clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, burst
         self.tokens = float(burst)
-        self.stamp = time.monotonic()
+        self.stamp = self.clock()
         self.refusals = 0
 
     def take(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= 1:

@@ -628,7 +628,7 @@ async def test_auth_frame_with_another_users_token_is_refused(alice, bob):
 # --- Limits ------------------------------------------------------------------------------------
 
 
-async def test_command_rate_limit_then_flood_close(alice, bob, settings):
+async def test_command_rate_limit_then_flood_close(alice, bob, settings, frozen_command_clock):
     settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**parley_settings.RATE_LIMITS, "ws_command": "5/1"}}
     cid = await direct_of(alice, bob)
     flooder, bystander = await opened(alice, cid), await opened(bob, cid)
