@@ -101,16 +101,16 @@ def socket_reauthenticate(*, token: str, user_id: Any) -> Authenticated:
 @dataclass
 class CatchUp:
     cursors: dict[int, int] = field(default_factory=dict)
-    frames: list[events.Frame] = field(default_factory=list)
+    frames: list[events.DurableFrame] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # conversations the user is no longer in
     joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
     announce: bool = False  # this socket tells co-members the user is online
     online: list[int] = field(default_factory=list)  # co-members online now
 
 
-def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.Frame]:
+def _frames_after(*, user_id: int, conversation_id: int, after: int, still_member: bool) -> list[events.DurableFrame]:
     """Every durable frame after `after`; for a former member, up to their removal."""
-    frames: list[events.Frame] = []
+    frames: list[events.DurableFrame] = []
     while True:
         page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE)
         for frame in page.frames:
@@ -159,7 +159,7 @@ def socket_catch_up(
     return result
 
 
-def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.Frame], bool]:
+def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.DurableFrame], bool]:
     """Frames after `after`, read from the database when a live `seq` jumped.
     Returns `(frames, still_member)`."""
     still_member = access.user_is_member(user_id=user_id, conversation_id=conversation_id)

@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -181,7 +181,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Publishes from request threads go to this loop, where the layer's connections
         # live; a host whose ASGI app is not wrapped in parley.routing.DoorbellLoop
         # gets it bound by its first socket.
-        events.doorbell.bind_server_loop(asyncio.get_running_loop())
+        events.bind_server_loop(asyncio.get_running_loop())
         rate, seconds = (int(x) for x in parley_settings.RATE_LIMITS["ws_command"].split("/"))
         self.budget = CommandBudget(rate=rate / seconds, burst=rate)
         route = self.scope.get("url_route", {}).get("kwargs", {})
@@ -268,7 +268,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 # still be honoured (its release announces the way back offline).
                 online = events.presence(user_id=user_id, online=True)
                 for cid in grant.presence_in:
-                    events.publish_to_conversation(cid, online)
+                    events.publish_ephemeral(online, conversation=cid)
             for cid in catch_up.left:
                 await self._unsubscribe(cid)
             if self.conversation_id is not None and self.conversation_id in catch_up.left:
@@ -338,7 +338,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if await db_call(commands.socket_close)(user_id=user_id):
                 offline = events.presence(user_id=user_id, online=False)
                 for cid in self.grant.presence_in:
-                    events.publish_to_conversation(cid, offline)
+                    events.publish_ephemeral(offline, conversation=cid)
 
     # --- Background duties ------------------------------------------------------------------
 
@@ -538,11 +538,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._send_json({"type": "ack", "ref": ref, "forwarded": False})
             return
         self.typing_sent[cid] = (now if is_typing else last_start, is_typing)
-        events.publish_to_conversation(
-            cid,
+        events.publish_ephemeral(
             events.typing(
                 conversation_id=cid, user_id=self.grant.user_wire_id, username=self.grant.name, is_typing=is_typing
             ),
+            conversation=cid,
         )
         if ref is not None:
             await self._send_json({"type": "ack", "ref": ref, "forwarded": True})
@@ -660,7 +660,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if self.conversation_id == cid:
                 await self._close(CLOSE_FORBIDDEN)
 
-    async def _deliver_stored(self, frame: events.Frame) -> None:
+    async def _deliver_stored(self, frame: events.DurableFrame) -> None:
         cid, seq = frame["conversation"], frame["seq"]
         if cid not in self.cursors or seq <= self.cursors[cid]:
             return
@@ -668,7 +668,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._send_json(frame)
         await self._after_durable(cid, frame["type"], frame.get("user"))
 
-    async def _after_durable(self, cid: int, kind: str, user: int | None) -> None:
+    async def _after_durable(self, cid: int, kind: str, user: Any) -> None:
         """A member.removed naming this user ends its subscription at once."""
         assert self.grant is not None
         if kind == "member.removed" and user == self.grant.user_wire_id:
@@ -683,7 +683,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.legacy = legacy.Names() if raw == legacy.PROTOCOL else None
         return legacy.protocol_refusal(raw, conversation_socket=self.conversation_id is not None)
 
-    async def _legacy_learn(self, frames: list[events.Frame], *, members_of: int | None = None) -> None:
+    async def _legacy_learn(self, frames: list[events.DurableFrame], *, members_of: int | None = None) -> None:
         """Resolve the usernames a batch of frames needs in one lookup; on open, also every
         member's, so that live frames of members never wait for the database."""
         if self.legacy is None:
@@ -729,7 +729,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if self.grant is not None and not self.closing:
                 self._start_degraded_poll()
 
-    async def _send_json(self, frame: dict[str, Any]) -> None:
+    async def _send_json(self, frame: Mapping[str, Any]) -> None:
         await self._send_text(json.dumps(frame, separators=(",", ":")))
 
     async def _send_text(self, text: str) -> None:

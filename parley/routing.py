@@ -12,8 +12,8 @@ from typing import Any
 
 from django.urls import re_path
 
+from parley import events
 from parley.consumers import ChatConsumer
-from parley.events import doorbell
 from parley.origin import OriginGuard
 
 
@@ -26,7 +26,7 @@ class DoorbellLoop:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        doorbell.bind_server_loop(asyncio.get_running_loop())
+        events.bind_server_loop(asyncio.get_running_loop())
         await self.app(scope, receive, send)
 
 

@@ -228,7 +228,7 @@ def conversation_list_for_user(
 
 @dataclass(frozen=True)
 class EventPage:
-    frames: list[events.Frame]
+    frames: list[events.DurableFrame]
     has_more: bool
 
 

@@ -17,10 +17,9 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from parley import commands, presence
+from parley import commands, events, presence
 from parley.conf import parley_settings
 from parley.dbcalls import db_call
-from parley.events import doorbell
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ class Upkeep:
 
     async def _run(self) -> None:
         last_beat = last_resync = time.monotonic()
-        failures = doorbell.failures
+        failures = events.failed_publishes()
         while self.sockets:
             tick = min(TICK_SECONDS, parley_settings.WS_HEARTBEAT_SECONDS, parley_settings.WS_RESYNC_SECONDS)
             await asyncio.sleep(tick * (0.8 + 0.4 * random.random()))
@@ -62,8 +61,8 @@ class Upkeep:
                 if now - last_beat >= parley_settings.WS_HEARTBEAT_SECONDS:
                     last_beat = now
                     await self._heartbeat()
-                if now - last_resync >= parley_settings.WS_RESYNC_SECONDS or doorbell.failures != failures:
-                    last_resync, failures = now, doorbell.failures
+                if now - last_resync >= parley_settings.WS_RESYNC_SECONDS or events.failed_publishes() != failures:
+                    last_resync, failures = now, events.failed_publishes()
                     await self._resync()
             except Exception:  # an upkeep round must never end the upkeep
                 logger.exception("socket upkeep round failed")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Max
 
 from parley import access, events
@@ -22,7 +23,7 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
     New members start with everything before their arrival read, and their sockets
     receive `conversation.created`; the group gets `members.added`.
     """
-    from parley.services.conversations import publish_conversation_created
+    from parley.services.conversations import conversation_created_frames
 
     ids = clean_user_id_list(user_ids, field="participants")
     if not ids:
@@ -58,7 +59,7 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
             data={"users": [{"id": wire_id(u.pk), "username": display_name(u)} for u in new]},
         )
         new_ids = [u.pk for u in new]
-        write.after_commit(lambda: publish_conversation_created(conversation_id=conversation_id, user_ids=new_ids))
+        write.publish_after(lambda: conversation_created_frames(conversation_id=conversation_id, user_ids=new_ids))
     return new
 
 
@@ -83,8 +84,9 @@ def member_remove(*, actor: User, conversation_id: int, user_id: object) -> None
         remaining = Membership.objects.filter(conversation_id=conversation_id).order_by("joined_at", "id")
         if not remaining.exists():
             write.conversation.delete()
-            frame = events.conversation_removed(conversation_id=conversation_id, reason="left")
-            transaction.on_commit(lambda: events.publish_to_users([target_id], frame))
+            events.publish_on_commit(
+                events.conversation_removed(conversation_id=conversation_id, reason="left"), users=[target_id]
+            )
             return
         if target.role == Membership.Role.ADMIN and not remaining.filter(role=Membership.Role.ADMIN).exists():
             successor = remaining.first()
@@ -93,9 +95,10 @@ def member_remove(*, actor: User, conversation_id: int, user_id: object) -> None
         # Messages that waited only for the removed member are now read by everyone.
         messages_mark_read_by_all(conversation_id=conversation_id)
         write.append(Event.Type.MEMBER_REMOVED, actor_id=actor.pk, data={"user": wire_id(target_id)})
-        reason = "left" if target_id == actor.pk else "removed"
-        frame = events.conversation_removed(conversation_id=conversation_id, reason=reason)
-        write.after_commit(lambda: events.publish_to_users([target_id], frame))
+        reason: Literal["left", "removed"] = "left" if target_id == actor.pk else "removed"
+        write.publish_after(
+            events.conversation_removed(conversation_id=conversation_id, reason=reason), users=[target_id]
+        )
 
 
 def member_leave(*, user: User, conversation_id: int) -> None:

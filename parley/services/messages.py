@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -94,9 +93,8 @@ def _message_insert(
         message_id=message.pk,
         actor_id=sender.pk,
     )
-    frame = events.durable_frame(event, message=message_json(message))
     # Committed already, unless the caller holds a transaction: then after its commit.
-    transaction.on_commit(lambda: events.publish_to_conversation(conversation_id, frame))
+    events.publish_on_commit(events.durable_frame(event, message=message_json(message)), conversation=conversation_id)
     return message, True
 
 

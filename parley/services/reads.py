@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -62,12 +64,14 @@ def read_pointer_move(*, user: User, message_id: int) -> tuple[Message, bool]:
             data={"read_at": iso(now)},
         )
         user_id = user.pk
-        write.after_commit(lambda: _publish_own_conversation(user_id=user_id, conversation_id=conversation_id))
+        write.publish_after(lambda: _own_conversation_updated(user_id=user_id, conversation_id=conversation_id))
     checked.refresh_from_db(fields=["is_read", "read_at"])
     return checked, True
 
 
-def _publish_own_conversation(*, user_id: int, conversation_id: int) -> None:
+def _own_conversation_updated(*, user_id: Any, conversation_id: int) -> dict[Any, events.ServerFrame]:
+    """Rendered after commit: the reader's other sockets see their new unread count."""
     conversation = selectors.conversation_json_for_user(user_id=user_id, conversation_id=conversation_id, embed=0)
-    if conversation is not None:
-        events.publish_to_users([user_id], events.conversation_updated(conversation=conversation))
+    if conversation is None:
+        return {}
+    return {user_id: events.conversation_updated(conversation=conversation)}
