@@ -58,7 +58,7 @@ def socket_open(*, token: str | None, session: Any = None, conversation_id: int 
     (4401/4403/4404); count the socket against the user's limit (4429)."""
     auth = authenticate_token(token) if token else session_user(session)
     if conversation_id is not None:
-        access.membership_get(user=auth.user, conversation_id=conversation_id)
+        access.membership_access(user=auth.user, conversation_id=conversation_id)
     rows = list(
         Membership.objects.filter(user=auth.user)
         .annotate(size=Subquery(_member_count))

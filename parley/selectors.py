@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from parley import events
+from parley import access, events
 from parley.models import Conversation, Event, Membership, Message
 from parley.representations import (
     conversation_json,
@@ -46,8 +46,7 @@ def messages_visible_to(*, user_id: int, conversation_id: int | None = None) -> 
     messages = Message.objects.filter(is_deleted=False)
     if conversation_id is not None:
         messages = messages.filter(conversation_id=conversation_id)
-    member_of = Membership.objects.filter(conversation_id=OuterRef("conversation_id"), user_id=user_id)
-    return messages.filter(Exists(member_of))
+    return messages.filter(Exists(access.member_rows(conversation_id=OuterRef("conversation_id"), user_id=user_id)))
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def conversation_create_group(*, creator: User, title: object, participant_ids: 
 def conversation_rename(*, user: User, conversation_id: int, title: object) -> Conversation:
     """Change a group's title (any member may); publishes `conversation.renamed`."""
     clean = clean_title(title)
-    access.membership_get(user=user, conversation_id=conversation_id)
+    access.membership_access(user=user, conversation_id=conversation_id)
     with conversation_write(conversation_id, member=user) as write:
         conversation = write.conversation
         if clean != conversation.title:
@@ -116,7 +116,7 @@ def conversation_delete(*, user: User, conversation_id: int) -> None:
     - group, admin: deleted for everyone, with its messages and files;
     - group, member: the caller leaves it.
     """
-    membership = access.membership_get(user=user, conversation_id=conversation_id)
+    membership = access.membership_access(user=user, conversation_id=conversation_id)
     conversation = membership.conversation
     if conversation.kind == Conversation.Kind.DIRECT:
         Membership.objects.filter(pk=membership.pk).update(hidden=True)
@@ -127,7 +127,7 @@ def conversation_delete(*, user: User, conversation_id: int) -> None:
     if membership.role != Membership.Role.ADMIN:
         member_remove(actor=user, conversation_id=conversation_id, user_id=user.pk)
         return
-    with conversation_write(conversation_id) as write:
+    with conversation_write(conversation_id, member=user) as write:
         member_ids = list(Membership.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
         files = [
             name

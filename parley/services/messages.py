@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from parley import access, events
 from parley.attachments import StoredAttachment, attachment_discard, attachment_store
-from parley.common.errors import NotFound, NotParticipant
+from parley.common.errors import NotFound
 from parley.common.ratelimit import rate_limit_hit
 from parley.models import Event, Membership, Message
 from parley.representations import message_json
@@ -69,9 +69,7 @@ def _message_insert(
             earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
             if earlier is not None:
                 return earlier, False
-        if not refused.conversation_exists:
-            raise NotFound("Conversation not found.") from None
-        raise NotParticipant() from None
+        raise access.membership_refusal(conversation_exists=refused.conversation_exists) from None
     message = Message(
         id=inserted.id,
         conversation_id=conversation_id,

@@ -8,8 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from parley import events
-from parley.common.errors import NotFound, NotParticipant
+from parley import access, events
 from parley.models import Conversation, Event, Membership, Message
 from parley.representations import message_json
 from parley.users import User
@@ -24,8 +23,9 @@ class ConversationWrite:
     `publish_after` queued.
     """
 
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: Conversation, *, membership: Membership | None = None) -> None:
         self.conversation = conversation
+        self.membership = membership  # the writer's, when conversation_write checked it
         self._events: list[Event] = []
         self._messages: dict[int, Message] = {}
         self._dirty_fields: set[str] = set()
@@ -90,22 +90,17 @@ class ConversationWrite:
 
 @contextmanager
 def conversation_write(conversation_id: int, *, member: User | None = None) -> Iterator[ConversationWrite]:
-    """Lock the conversation row for the whole transaction.
+    """Lock the conversation row for the whole transaction, so concurrent writers of
+    one conversation queue and `seq` stays gapless.
 
-    On PostgreSQL this is SELECT ... FOR UPDATE, so concurrent writers of one
-    conversation queue and `seq` stays gapless; SQLite's IMMEDIATE transactions
-    already admit one writer at a time. With `member`, a second statement checks that
-    the user is (still) a member. It must be a second statement: in READ COMMITTED a
-    statement sees the data as of its start, so a membership test folded into the
-    locking SELECT would see a removal that committed while it waited for the lock
-    as not yet done, and a member removed a moment ago could still write.
+    With `member`, the lock is `access.membership_access(..., lock=True)`: the user must
+    (still) be a member once the lock is held, and `write.membership` is theirs.
     """
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
-        if conversation is None:
-            raise NotFound("Conversation not found.")
-        if member is not None and not Membership.objects.filter(conversation_id=conversation_id, user=member).exists():
-            raise NotParticipant()
-        write = ConversationWrite(conversation)
+        if member is None:
+            write = ConversationWrite(access.conversation_lock(conversation_id))
+        else:
+            membership = access.membership_access(user=member, conversation_id=conversation_id, lock=True)
+            write = ConversationWrite(membership.conversation, membership=membership)
         yield write
         write._flush()
