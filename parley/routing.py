@@ -13,8 +13,8 @@ from typing import Any
 from django.urls import re_path
 
 from parley import events
-from parley.consumers import ChatConsumer
 from parley.origin import OriginGuard
+from parley.realtime.consumer import ChatConsumer
 
 
 class DoorbellLoop:

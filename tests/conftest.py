@@ -206,7 +206,7 @@ def frozen_command_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sockets count their commands at one fixed instant, so the command budget never
     refills while a test floods it: how many frames pass no longer depends on how fast
     a loaded machine runs the consumer."""
-    from parley.consumers import CommandBudget
+    from parley.realtime.backpressure import CommandBudget
 
     monkeypatch.setattr(CommandBudget, "clock", staticmethod(lambda: 1_000.0))
 

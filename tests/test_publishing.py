@@ -26,7 +26,7 @@ INTERNAL = {"publish_to_conversation", "publish_to_users", "ring", "_publish_saf
 PUBLISHING = ("publish", "events.", "doorbell", "group_send")
 ALLOWED_CALLERS = {
     "publish_on_commit": ("parley/services/",),
-    "publish_ephemeral": ("parley/realtime/", "parley/consumers.py"),
+    "publish_ephemeral": ("parley/realtime/",),
 }
 
 

@@ -17,9 +17,10 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from parley import commands, events, presence
+from parley import events
 from parley.conf import parley_settings
-from parley.dbcalls import db_call
+from parley.realtime import commands, presence
+from parley.realtime.dbcalls import db_call
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,11 @@ TICK_SECONDS = 2.0
 
 
 class Tended(Protocol):
-    cursors: dict[int, int]
-    closing: bool
+    @property
+    def cursors(self) -> dict[int, int]: ...
+
+    @property
+    def closing(self) -> bool: ...
 
     @property
     def user_id(self) -> int | None: ...
