@@ -1,7 +1,8 @@
 """The wire contract of live delivery, and the only publisher.
 
-    frames       every server -> client frame: a declared shape (TypedDict) and its
-                 constructor; docs/websocket.md lists the same shapes
+    frames       the frames of changes: a declared shape (TypedDict) and a constructor
+    replies      the replies to one socket (ready, ack, error, pong), likewise
+    shapes       every shape a client may receive; docs/websocket.md lists the same
     publishing   publish_on_commit (a write's frames, after commit: services only) and
                  publish_ephemeral (typing, presence: the socket layer only)
     doorbell     the only caller of the channel layer's send side
@@ -13,17 +14,12 @@ blocks the caller, and a durable frame is only ever published after its commit.
 
 from parley.events.doorbell import Doorbell, bind_server_loop, doorbell, failed_publishes
 from parley.events.frames import (
-    SHAPES,
-    AckAuth,
-    AckTyping,
-    AckWrite,
     ConversationCreated,
     ConversationRemoved,
     ConversationRenamed,
     ConversationUpdated,
     DurableFrame,
     EphemeralFrame,
-    Error,
     MemberRef,
     MemberRemoved,
     MembersAdded,
@@ -31,33 +27,21 @@ from parley.events.frames import (
     MessageDeleted,
     MessageRead,
     MessageUpdated,
-    Pong,
     Presence,
-    Ready,
-    ReplyFrame,
-    ServerFrame,
     Typing,
     UserFrame,
-    ack_auth,
-    ack_typing,
-    ack_write,
     conversation_created,
     conversation_removed,
     conversation_renamed,
     conversation_updated,
     durable_frame,
-    error,
-    frame_type,
     member_removed,
     members_added,
     message_created,
     message_deleted,
     message_read,
     message_updated,
-    pong,
     presence,
-    ready,
-    shape_of,
     typing,
 )
 from parley.events.publishing import (
@@ -68,6 +52,21 @@ from parley.events.publishing import (
     sockets_revoked,
     user_group,
 )
+from parley.events.replies import (
+    AckAuth,
+    AckTyping,
+    AckWrite,
+    Error,
+    Pong,
+    Ready,
+    ack_auth,
+    ack_typing,
+    ack_write,
+    error,
+    pong,
+    ready,
+)
+from parley.events.shapes import SHAPES, ReplyFrame, ServerFrame, frame_type, shape_of
 
 __all__ = [
     "SHAPES",

@@ -1,9 +1,10 @@
-"""Every server -> client frame: its declared shape and its one constructor.
+"""The frames of changes (server -> client): each one's declared shape and constructor.
 
 A shape is a TypedDict with every key required (`total=True`): mypy refuses a frame
 built with a key it does not declare or without one it does, and tests hold the wire
 to the same rule (tests/test_frames.py: each frame exactly; tests/test_frame_docs.py:
-docs/websocket.md lists each shape with exactly its fields).
+docs/websocket.md lists each shape with exactly its fields). The replies to one socket
+are in parley.events.replies; parley.events.shapes lists them all.
 
     durable: numbered per conversation, replayable (conversation group)
         MessageCreated  MessageUpdated  MessageDeleted  MessageRead
@@ -12,14 +13,12 @@ docs/websocket.md lists each shape with exactly its fields).
         ConversationCreated  ConversationUpdated  ConversationRemoved
     ephemeral: never stored
         Typing  Presence
-    replies, to one socket
-        Ready  AckWrite  AckTyping  AckAuth  Error  Pong
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict, Union, get_args, get_type_hints
+from typing import Any, Literal, TypedDict, Union
 
 from parley.models import Event
 from parley.users import wire_id
@@ -27,7 +26,6 @@ from parley.users import wire_id
 MessageJSON = dict[str, Any]  # the REST message JSON (parley.representations.message_json)
 ConversationJSON = dict[str, Any]  # the REST conversation JSON, as one member sees it
 UserId = Any  # a user id as frames carry it (parley.users.wire_id): a number or a UUID's text
-Ref = str | int | None  # the client's `ref`, echoed
 
 
 class MessageCreated(TypedDict):
@@ -126,68 +124,11 @@ class Presence(TypedDict):
     online: bool
 
 
-class Ready(TypedDict):
-    type: Literal["ready"]
-    user: UserId
-    conversations: dict[str, int]  # conversation id (as JSON keys are text) -> cursor
-
-
-class AckWrite(TypedDict):
-    type: Literal["ack"]
-    ref: Ref
-    message: MessageJSON
-
-
-class AckTyping(TypedDict):
-    type: Literal["ack"]
-    ref: Ref
-    forwarded: bool
-
-
-class AckAuth(TypedDict):
-    type: Literal["ack"]
-    ref: Ref
-    expires_at: int | None
-
-
-class Error(TypedDict):
-    type: Literal["error"]
-    ref: Ref
-    code: str
-    detail: str
-
-
-class Pong(TypedDict):
-    type: Literal["pong"]
-    ref: Ref
-
-
 DurableFrame = Union[  # noqa: UP007 - a union of TypedDicts reads better spelled out
     MessageCreated, MessageUpdated, MessageDeleted, MessageRead, MembersAdded, MemberRemoved, ConversationRenamed
 ]
 UserFrame = Union[ConversationCreated, ConversationUpdated, ConversationRemoved]  # noqa: UP007
 EphemeralFrame = Union[Typing, Presence]  # noqa: UP007
-ReplyFrame = Union[Ready, AckWrite, AckTyping, AckAuth, Error, Pong]  # noqa: UP007
-ServerFrame = Union[DurableFrame, UserFrame, EphemeralFrame, ReplyFrame]  # noqa: UP007
-
-# Every shape a client may receive, in the order docs/websocket.md lists them.
-SHAPES: tuple[type, ...] = tuple(
-    shape for group in (DurableFrame, UserFrame, EphemeralFrame, ReplyFrame) for shape in get_args(group)
-)
-
-
-def frame_type(shape: type) -> str:
-    """The `type` a shape declares (its Literal)."""
-    (name,) = get_args(get_type_hints(shape)["type"])
-    return str(name)
-
-
-def shape_of(frame: Mapping[str, Any]) -> type | None:
-    """The declared shape of a frame: its `type` and exactly its keys; None if it has none."""
-    for shape in SHAPES:
-        if frame_type(shape) == frame.get("type") and set(frame) == set(shape.__required_keys__):  # type: ignore[attr-defined]
-            return shape
-    return None
 
 
 # --- Durable ----------------------------------------------------------------------------------
@@ -292,30 +233,3 @@ def typing(*, conversation_id: int, user_id: Any, username: str, is_typing: bool
 
 def presence(*, user_id: Any, online: bool) -> Presence:
     return {"type": "presence", "user": wire_id(user_id), "online": online}
-
-
-# --- Replies ------------------------------------------------------------------------------------
-
-
-def ready(*, user_id: Any, cursors: Mapping[int, int]) -> Ready:
-    return {"type": "ready", "user": wire_id(user_id), "conversations": {str(k): v for k, v in cursors.items()}}
-
-
-def ack_write(*, ref: Ref, message: Mapping[str, Any]) -> AckWrite:
-    return {"type": "ack", "ref": ref, "message": dict(message)}
-
-
-def ack_typing(*, ref: Ref, forwarded: bool) -> AckTyping:
-    return {"type": "ack", "ref": ref, "forwarded": forwarded}
-
-
-def ack_auth(*, ref: Ref, expires_at: int | None) -> AckAuth:
-    return {"type": "ack", "ref": ref, "expires_at": expires_at}
-
-
-def error(*, ref: Ref, code: str, detail: str) -> Error:
-    return {"type": "error", "ref": ref, "code": code, "detail": detail}
-
-
-def pong(*, ref: Ref) -> Pong:
-    return {"type": "pong", "ref": ref}

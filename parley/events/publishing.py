@@ -30,7 +30,8 @@ from typing import Any, Literal, TypedDict
 from django.db import transaction
 
 from parley.events.doorbell import doorbell
-from parley.events.frames import EphemeralFrame, ServerFrame
+from parley.events.frames import EphemeralFrame
+from parley.events.shapes import ServerFrame
 
 logger = logging.getLogger(__name__)
 
