@@ -41,7 +41,7 @@ def _http() -> Any:
 def _parallel_socket_threads() -> None:
     from channels.db import DatabaseSyncToAsync
 
-    from parley import consumers
+    from parley.realtime import consumer as consumers
 
     if not hasattr(consumers, "database_sync_to_async"):
         return  # the consumer no longer makes its calls through this name
@@ -55,8 +55,8 @@ def _parallel_socket_threads() -> None:
 def _presence_cap(cap: int) -> None:
     from django.db.models import Count
 
-    from parley import commands
     from parley.models import Membership
+    from parley.realtime import commands
 
     if not hasattr(commands, "socket_authenticate") or not hasattr(commands, "co_members"):
         return  # the product caps presence itself since 141bddc

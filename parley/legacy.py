@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypedDict, Union
 
 PROTOCOL = "legacy"
 
@@ -159,9 +159,56 @@ class Names:
 
 
 # --- Server -> client ---------------------------------------------------------------------
+#
+# The original's frames, declared as ours are (parley.events.frames): exactly these keys.
+# docs/websocket.md's legacy table lists the same (tests/test_frame_docs.py).
 
 
-def translate(frame: Mapping[str, Any], names: Names) -> Frame | None:
+class ChatMessage(TypedDict):
+    type: Literal["chat_message"]
+    message_id: int
+    sender: str | None
+    content: str
+    timestamp: str
+
+
+class Edit(TypedDict):
+    type: Literal["edit"]
+    message_id: int
+    content: str
+    edited_at: str | None
+    editor: str | None
+
+
+class Delete(TypedDict):
+    type: Literal["delete"]
+    message_id: int
+    deleter: str | None
+
+
+class ReadReceipt(TypedDict):
+    type: Literal["read_receipt"]
+    message_id: int
+    reader: str | None
+    read_at: str
+
+
+class Typing(TypedDict):
+    type: Literal["typing"]
+    username: str
+    is_typing: bool
+
+
+class Error(TypedDict):
+    type: Literal["error"]
+    message: str
+
+
+LegacyFrame = Union[ChatMessage, Edit, Delete, ReadReceipt, Typing, Error]  # noqa: UP007
+SHAPES: tuple[type, ...] = (ChatMessage, Edit, Delete, ReadReceipt, Typing, Error)
+
+
+def translate(frame: Mapping[str, Any], names: Names) -> LegacyFrame | Frame | None:
     """Our frame as the original backend sent it, or None if it sent no such frame.
     `names` must already know the users the frame names (Names.prepare); one it does
     not know (a deleted user) becomes null."""

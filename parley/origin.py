@@ -15,8 +15,7 @@ from django.conf import settings
 from django.http.request import validate_host
 
 from parley.conf import parley_settings
-
-CLOSE_FORBIDDEN = 4403
+from parley.realtime.protocol import CLOSE_FORBIDDEN
 
 
 def origin_allowed(origin: str) -> bool:

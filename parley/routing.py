@@ -12,9 +12,9 @@ from typing import Any
 
 from django.urls import re_path
 
-from parley.consumers import ChatConsumer
-from parley.events import doorbell
+from parley import events
 from parley.origin import OriginGuard
+from parley.realtime.consumer import ChatConsumer
 
 
 class DoorbellLoop:
@@ -26,13 +26,15 @@ class DoorbellLoop:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        doorbell.bind_server_loop(asyncio.get_running_loop())
+        events.bind_server_loop(asyncio.get_running_loop())
         await self.app(scope, receive, send)
 
 
+# Everything under ws/chat/ reaches the consumer, which closes a path that names no
+# conversation with 4404: a URLRouter with no match answers the handshake with a 500.
 websocket_urlpatterns = [
-    re_path(r"^ws/chat/(?P<conversation_id>[0-9]{1,18})/?$", ChatConsumer.as_asgi()),
     re_path(r"^ws/chat/?$", ChatConsumer.as_asgi()),
+    re_path(r"^ws/chat/(?P<conversation_id>.+?)/?$", ChatConsumer.as_asgi()),
 ]
 
 

@@ -21,7 +21,7 @@ import logging
 import time
 from typing import Any, Protocol
 
-from parley.upkeep import upkeep
+from parley.realtime.upkeep import upkeep
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,10 @@ CLOSE_SERVICE_RESTART = 1012
 
 
 class Closable(Protocol):
-    closing: bool
+    @property
+    def closing(self) -> bool: ...
 
-    async def _close(self, code: int) -> None: ...
+    async def close_with(self, code: int, /) -> None: ...
 
 
 class _State:
@@ -57,7 +58,7 @@ class handling:  # used as `async with shutdown.handling(socket)`
     async def __aexit__(self, *exc_info: object) -> None:
         state.busy.discard(self.socket)
         if state.draining and not self.socket.closing:
-            await self.socket._close(CLOSE_SERVICE_RESTART)
+            await self.socket.close_with(CLOSE_SERVICE_RESTART)
 
 
 async def drain(*, timeout: float) -> int:
@@ -66,7 +67,7 @@ async def drain(*, timeout: float) -> int:
     state.draining = True
     sockets = [s for s in list(upkeep.sockets) if not s.closing and s not in state.busy]
     started = time.monotonic()
-    await asyncio.gather(*(s._close(CLOSE_SERVICE_RESTART) for s in sockets), return_exceptions=True)
+    await asyncio.gather(*(s.close_with(CLOSE_SERVICE_RESTART) for s in sockets), return_exceptions=True)
     while upkeep.sockets and time.monotonic() - started < timeout:
         await asyncio.sleep(0.05)
     logger.info(

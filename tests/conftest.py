@@ -202,6 +202,16 @@ def _fresh_rate_limits_and_media(settings: Any, tmp_path: Any) -> Iterator[None]
 
 
 @pytest.fixture
+def frozen_command_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sockets count their commands at one fixed instant, so the command budget never
+    refills while a test floods it: how many frames pass no longer depends on how fast
+    a loaded machine runs the consumer."""
+    from parley.realtime.backpressure import CommandBudget
+
+    monkeypatch.setattr(CommandBudget, "clock", staticmethod(lambda: 1_000.0))
+
+
+@pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(username: str | None = None, *, password: str = PASSWORD, **fields: Any) -> User:
         return hosts.create_user(username or f"user{next(_names)}", password=password, **fields)

@@ -1,11 +1,11 @@
-"""parley.dbcalls: a socket thread keeps its connection, and drops it only when it broke."""
+"""parley.realtime.dbcalls: a socket thread keeps its connection, and drops it only when it broke."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 
-from parley.dbcalls import _drop_broken_connections
+from parley.realtime.dbcalls import _drop_broken_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

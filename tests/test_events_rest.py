@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from parley import events
+from parley.events import publishing
 from parley.models import Conversation, Event, Message
 from parley.services import messages as message_services
 from tests.conftest import body
@@ -17,7 +17,8 @@ from tests.helpers import conv_url, group, msg_url, send
 
 
 class Recorder:
-    """Stands in for chat.events.publish_to_conversation (the only patch allowed here)."""
+    """Stands in for parley.events.publishing.publish_to_conversation, where every
+    conversation frame goes after commit (the only patch allowed here)."""
 
     def __init__(self) -> None:
         self.frames: list[tuple[int, dict[str, Any]]] = []
@@ -29,7 +30,7 @@ class Recorder:
 @pytest.fixture
 def published(monkeypatch) -> Recorder:
     recorder = Recorder()
-    monkeypatch.setattr(events, "publish_to_conversation", recorder)
+    monkeypatch.setattr(publishing, "publish_to_conversation", recorder)
     return recorder
 
 

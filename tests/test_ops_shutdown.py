@@ -17,8 +17,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from parley import shutdown
+from parley.realtime.upkeep import upkeep
 from parley.services.conversations import conversation_start_direct
-from parley.upkeep import upkeep
 from server.ops.metrics import route_label
 from tests.conftest import Api, body
 from tests.livestack import live_stack  # noqa: F401

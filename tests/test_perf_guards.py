@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 
 from parley import selectors
 from parley.models import Conversation, Membership, Message
+from parley.selectors.conversations import _recent_message_ids
 from parley.services import conversations as conversation_services
 from parley.services import messages as message_services
 from server.accounts.models import User
@@ -117,7 +118,7 @@ def test_embedded_messages_are_one_index_scan_per_conversation(alice: User, bob:
         for n in range(20):
             message_services.message_send(sender=alice, conversation_id=conversation.pk, content=f"m{n}")
     with CaptureQueriesContext(connection) as queries:
-        ids = selectors._recent_message_ids(conversation_ids, 5)
+        ids = _recent_message_ids(conversation_ids, 5)
     captured = [q["sql"] for q in queries]
     assert len(ids) == 50 and len(captured) == 1
     with connection.cursor() as cursor:
@@ -202,3 +203,46 @@ def test_socket_connect_queries_do_not_grow_with_conversations(alice: User, peer
     with every_thread_queries() as large:
         async_to_sync(_connect)(token)
     assert len(large) == len(small), (small, large)
+
+
+@contextmanager
+def thread_hops() -> Iterator[list[str]]:
+    """The sync functions the event loop handed to a thread (every sync_to_async call)."""
+    from asgiref.sync import SyncToAsync
+
+    seen: list[str] = []
+    handler = SyncToAsync.thread_handler
+
+    def counting(self: Any, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(getattr(self.func, "__name__", repr(self.func)))
+        return handler(self, loop, *args, **kwargs)
+
+    with patch.object(SyncToAsync, "thread_handler", counting):
+        yield seen
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_costs_two_thread_hops_to_open_one_per_command_and_none_per_live_frame(alice, bob) -> None:
+    from channels.db import database_sync_to_async
+
+    from tests.ws import Socket, atoken_for
+
+    conversation, _ = await database_sync_to_async(conversation_services.conversation_start_direct)(
+        user=alice, other_user_id=bob.pk
+    )
+    reader = Socket.for_user(await atoken_for(bob), conversation.pk)
+    sender = Socket.for_user(await atoken_for(alice), conversation.pk)
+    with thread_hops() as opening:
+        await reader.open()
+    assert opening == ["socket_open", "socket_catch_up"]
+    await sender.open()
+    await reader.drain(0.1)
+    with thread_hops() as sending:
+        await sender.send({"type": "message.send", "content": "hi", "ref": 1})
+        await sender.receive_until("ack")
+        with thread_hops() as live:
+            assert (await reader.receive_until("message.created"))["message"]["content"] == "hi"
+    assert sending == ["command_send"]
+    assert live == []  # Channels' dispatch would hop to close_old_connections first
+    await reader.close()
+    await sender.close()

@@ -241,25 +241,32 @@ async def test_websocket_authorization_matrix(make_user, settings) -> None:
         frames_of[actor] += sock.frames  # type: ignore[attr-defined]
         await sock.close()
 
-    # Before authentication, then an auth frame with each bad token.
+    # Before authentication: a command instead of the auth frame is refused and closes
+    # the socket (4401); then an auth frame with each bad token.
     settings.PARLEY = {**settings.PARLEY, "WS_AUTH_TIMEOUT_SECONDS": 30}
-    for actor in TOKEN_ACTORS:
+    for command in ("message.send", "typing", "ping", *MESSAGE_COMMANDS):
         sock = Socket.for_user(None)
         sock.frames = []  # type: ignore[attr-defined]
         assert await sock.connect()
-        for command in ("message.send", "typing", *MESSAGE_COMMANDS):
-            ref = next(_refs)
-            await sock.send({"type": command, "conversation": w.conversations["G"], "message_id": 1, "ref": ref})
-            got = outcome(await reply_to(sock, ref))
-            cells += 1
-            if got != "not_authenticated":
-                deviations.append(f"{command} before auth ({actor}): {got}")
-        if w.tokens[actor] is not None:
-            await sock.send({"type": "auth", "token": w.tokens[actor]})
-            closed = await sock.closed_with(timeout=5)
-            cells += 1
-            if closed != 4401:
-                deviations.append(f"auth frame {actor}: closed with {closed}")
+        ref = next(_refs)
+        await sock.send({"type": command, "conversation": w.conversations["G"], "message_id": 1, "ref": ref})
+        got = outcome(await reply_to(sock, ref))
+        closed = await sock.closed_with(timeout=5)
+        cells += 1
+        if (got, closed) != ("not_authenticated", 4401):
+            deviations.append(f"{command} before auth: {got}, closed with {closed}")
+        frames_of["anonymous"] += sock.frames  # type: ignore[attr-defined]
+    for actor in TOKEN_ACTORS:
+        if w.tokens[actor] is None:
+            continue
+        sock = Socket.for_user(None)
+        sock.frames = []  # type: ignore[attr-defined]
+        assert await sock.connect()
+        await sock.send({"type": "auth", "token": w.tokens[actor]})
+        closed = await sock.closed_with(timeout=5)
+        cells += 1
+        if closed != 4401:
+            deviations.append(f"auth frame {actor}: closed with {closed}")
         frames_of[actor] += sock.frames  # type: ignore[attr-defined]
         await sock.close()
 

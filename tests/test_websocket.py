@@ -102,11 +102,13 @@ async def test_stranger_gets_4403_and_missing_conversation_4404(alice, bob, caro
 
 async def test_auth_frame_instead_of_query_token(alice, bob):
     cid = await direct_of(alice, bob)
+    early = Socket(f"/ws/chat/{cid}/")
+    assert await early.connect()
+    await early.send({"type": "message.send", "content": "too early", "ref": 1})
+    assert (await early.receive_until("error"))["code"] == "not_authenticated"
+    assert await early.closed_with() == 4401  # the auth frame comes first
     sock = Socket(f"/ws/chat/{cid}/")
     assert await sock.connect()
-    await sock.send({"type": "message.send", "content": "too early", "ref": 1})
-    error = await sock.receive_until("error")
-    assert error["code"] == "not_authenticated"
     await sock.send({"type": "auth", "token": await atoken_for(alice)})
     ready = await sock.receive_until("ready")
     assert ready["user"] == uid(alice)
@@ -626,7 +628,7 @@ async def test_auth_frame_with_another_users_token_is_refused(alice, bob):
 # --- Limits ------------------------------------------------------------------------------------
 
 
-async def test_command_rate_limit_then_flood_close(alice, bob, settings):
+async def test_command_rate_limit_then_flood_close(alice, bob, settings, frozen_command_clock):
     settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS": {**parley_settings.RATE_LIMITS, "ws_command": "5/1"}}
     cid = await direct_of(alice, bob)
     flooder, bystander = await opened(alice, cid), await opened(bob, cid)

@@ -123,3 +123,28 @@ async def test_fuzzed_frames_store_nothing_without_a_valid_send(alice, bob):
         assert (await sock.receive_until("error"))["code"] in {"empty_message", "invalid_type"}
     assert await database_sync_to_async(Message.objects.count)() == 0
     await sock.close()
+
+
+@pytest.mark.parametrize(
+    ("frame", "limit"),
+    [
+        ("[" * 60_000, None),  # under the default 64 KiB limit
+        ("[" * 100_000, 200_000),
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, 600_000),
+        ('{"type": "message.send", "content": ' + "[" * 30_000 + "]" * 30_000 + "}", None),
+    ],
+    ids=["arrays-60k", "arrays-100k", "objects-50k", "nested-content"],
+)
+async def test_deeply_nested_json_gets_an_error_frame_and_the_socket_stays_open(alice, bob, settings, frame, limit):
+    if limit is not None:
+        settings.PARLEY = {**settings.PARLEY, "WS_MAX_FRAME_BYTES": limit}
+    conversation, _ = await database_sync_to_async(conversation_start_direct)(user=alice, other_user_id=bob.pk)
+    sock = Socket.for_user(await database_sync_to_async(token_for)(alice), conversation.pk)
+    await sock.open()
+    await sock.send_raw(frame)
+    error = await sock.receive()
+    assert error["type"] == "error" and error["code"] == "invalid_json", error
+    await sock.send({"type": "ping", "ref": "alive"})
+    assert await sock.receive() == {"type": "pong", "ref": "alive"}
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await sock.close()

@@ -14,8 +14,9 @@ from urllib.parse import quote
 import pytest
 from channels.db import database_sync_to_async
 
-from parley import commands, events
+from parley import events
 from parley.models import Event, Message
+from parley.realtime import commands
 from parley.representations import message_json
 from parley.services.conversations import (
     conversation_create_group,

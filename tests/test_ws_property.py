@@ -302,9 +302,9 @@ def lose_doorbells(monkeypatch: pytest.MonkeyPatch, seed: int, rate: float) -> N
     """The channel layer is at-most-once: drop a seeded share of the durable doorbells
     (as a full channels-redis queue or a Redis blip would), so that gap filling and the
     periodic resync have work to do."""
-    from parley import events
+    from parley.events import publishing
 
-    publish = events.publish_to_conversation
+    publish = publishing.publish_to_conversation
     rng = random.Random(f"loss-{seed}")
 
     def lossy(conversation_id: int, frame: Frame) -> None:
@@ -312,7 +312,7 @@ def lose_doorbells(monkeypatch: pytest.MonkeyPatch, seed: int, rate: float) -> N
             return
         publish(conversation_id, frame)
 
-    monkeypatch.setattr(events, "publish_to_conversation", lossy)
+    monkeypatch.setattr(publishing, "publish_to_conversation", lossy)
 
 
 @pytest.mark.parametrize("lossy", [False, True], ids=["layer-ok", "layer-drops"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,12 +28,15 @@ def _active_users(ids: list[int], *, field: str) -> list[User]:
     return users
 
 
-def publish_conversation_created(*, conversation_id: int, user_ids: list[int]) -> None:
-    """After commit: each new member's sockets learn of the conversation (and subscribe)."""
-    for user_id, view in selectors.conversation_json_for_members(
-        conversation_id=conversation_id, user_ids=user_ids
-    ).items():
-        events.publish_to_users([user_id], events.conversation_created(conversation=view))
+def conversation_created_frames(*, conversation_id: int, user_ids: list[Any]) -> dict[Any, events.ServerFrame]:
+    """Rendered after commit: each new member's `conversation.created`, with their own
+    view of it, so that their sockets learn of it (and subscribe)."""
+    views = selectors.conversation_json_for_members(conversation_id=conversation_id, user_ids=user_ids)
+    return {user_id: events.conversation_created(conversation=view) for user_id, view in views.items()}
+
+
+def _publish_created(*, conversation_id: int, user_ids: list[Any]) -> None:
+    events.publish_on_commit(lambda: conversation_created_frames(conversation_id=conversation_id, user_ids=user_ids))
 
 
 def conversation_start_direct(*, user: User, other_user_id: object) -> tuple[Conversation, bool]:
@@ -59,13 +65,11 @@ def conversation_start_direct(*, user: User, other_user_id: object) -> tuple[Con
         except IntegrityError:
             existing = Conversation.objects.get(direct_key=key)
         else:
-            cid = conversation.pk
-            transaction.on_commit(lambda: publish_conversation_created(conversation_id=cid, user_ids=[low, high]))
+            _publish_created(conversation_id=conversation.pk, user_ids=[low, high])
             return conversation, True
     # Starting again shows a conversation the caller had hidden.
     if Membership.objects.filter(conversation=existing, user=user, hidden=True).update(hidden=False):
-        cid, uid = existing.pk, user.pk
-        transaction.on_commit(lambda: publish_conversation_created(conversation_id=cid, user_ids=[uid]))
+        _publish_created(conversation_id=existing.pk, user_ids=[user.pk])
     return existing, False
 
 
@@ -87,15 +91,14 @@ def conversation_create_group(*, creator: User, title: object, participant_ids: 
             [Membership(conversation=conversation, user=creator, role=Membership.Role.ADMIN, joined_at=now)]
             + [Membership(conversation=conversation, user_id=uid, joined_at=now) for uid in ids]
         )
-        cid, members = conversation.pk, [creator.pk, *ids]
-        transaction.on_commit(lambda: publish_conversation_created(conversation_id=cid, user_ids=members))
+        _publish_created(conversation_id=conversation.pk, user_ids=[creator.pk, *ids])
     return conversation
 
 
 def conversation_rename(*, user: User, conversation_id: int, title: object) -> Conversation:
     """Change a group's title (any member may); publishes `conversation.renamed`."""
     clean = clean_title(title)
-    access.membership_get(user=user, conversation_id=conversation_id)
+    access.membership_access(user=user, conversation_id=conversation_id)
     with conversation_write(conversation_id, member=user) as write:
         conversation = write.conversation
         if clean != conversation.title:
@@ -113,18 +116,18 @@ def conversation_delete(*, user: User, conversation_id: int) -> None:
     - group, admin: deleted for everyone, with its messages and files;
     - group, member: the caller leaves it.
     """
-    membership = access.membership_get(user=user, conversation_id=conversation_id)
+    membership = access.membership_access(user=user, conversation_id=conversation_id)
     conversation = membership.conversation
     if conversation.kind == Conversation.Kind.DIRECT:
         Membership.objects.filter(pk=membership.pk).update(hidden=True)
-        frame = events.conversation_removed(conversation_id=conversation_id, reason="hidden")
-        uid = user.pk
-        transaction.on_commit(lambda: events.publish_to_users([uid], frame))
+        events.publish_on_commit(
+            events.conversation_removed(conversation_id=conversation_id, reason="hidden"), users=[user.pk]
+        )
         return
     if membership.role != Membership.Role.ADMIN:
         member_remove(actor=user, conversation_id=conversation_id, user_id=user.pk)
         return
-    with conversation_write(conversation_id) as write:
+    with conversation_write(conversation_id, member=user) as write:
         member_ids = list(Membership.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
         files = [
             name
@@ -133,12 +136,7 @@ def conversation_delete(*, user: User, conversation_id: int) -> None:
             .values_list("attachment", flat=True)
         ]
         write.conversation.delete()
-
-    def publish() -> None:
-        frame = events.conversation_removed(conversation_id=conversation_id, reason="deleted")
-        events.publish_to_conversation(conversation_id, frame)
-        events.publish_to_users(member_ids, frame)
+        removed = events.conversation_removed(conversation_id=conversation_id, reason="deleted")
+        write.publish_after(removed, conversation=conversation_id, users=member_ids)
         for name in files:
-            attachment_discard(name)
-
-    transaction.on_commit(publish)
+            write.after_commit(functools.partial(attachment_discard, name))

@@ -23,11 +23,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 
-from parley import events
 from parley.common.errors import InvalidInput, NotAuthenticated
 from parley.identities import clean_display_name, clean_external_id, identity_get
 from parley.models import Conversation, ExternalIdentity, Membership
 from parley.services.members import member_remove
+from parley.services.users import user_sockets_close
 from parley.users import User
 
 UPSERT_FIELDS = ("username", "display_name", "is_active")
@@ -102,7 +102,7 @@ def identity_erase(*, external_id: object) -> None:
 
 def _publish_revoked_on_commit(user_id: Any, *, reason: str) -> None:
     """Close the user's sockets once the change is committed (never for a rolled-back one)."""
-    transaction.on_commit(lambda: events.publish_user_revoked(user_id=user_id, reason=reason))
+    user_sockets_close(user_id=user_id, reason=reason)
 
 
 # --- Input ------------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Max
 
 from parley import access, events
-from parley.common.errors import Forbidden, InvalidInput, NotFound
+from parley.common.errors import InvalidInput, NotFound
 from parley.conf import parley_settings
 from parley.models import Conversation, Event, Membership, Message
 from parley.services.reads import messages_mark_read_by_all
@@ -22,23 +23,21 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
     New members start with everything before their arrival read, and their sockets
     receive `conversation.created`; the group gets `members.added`.
     """
-    from parley.services.conversations import publish_conversation_created
+    from parley.services.conversations import conversation_created_frames
 
     ids = clean_user_id_list(user_ids, field="participants")
     if not ids:
         raise InvalidInput("Name at least one user.", field="participants", code="required")
-    access.membership_get(user=actor, conversation_id=conversation_id)
+    access.membership_access(user=actor, conversation_id=conversation_id)
     users = list(get_user_model()._default_manager.filter(pk__in=ids, is_active=True).order_by("pk"))
     missing = sorted(set(ids) - {u.pk for u in users})
     if missing:
         raise InvalidInput(f"No such user: {', '.join(map(str, missing))}.", field="participants", code="unknown_user")
-    with conversation_write(conversation_id) as write:
+    with conversation_write(conversation_id, member=actor) as write:  # still a member, now it is locked
         conversation = write.conversation
         if conversation.kind != Conversation.Kind.GROUP:
             raise InvalidInput("Members can only be added to a group.", code="not_a_group")
         present = set(Membership.objects.filter(conversation=conversation).values_list("user_id", flat=True))
-        if actor.pk not in present:
-            raise Forbidden("You left this conversation.", code="not_participant")
         new = [u for u in users if u.pk not in present]
         if not new:
             return []
@@ -58,7 +57,7 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
             data={"users": [{"id": wire_id(u.pk), "username": display_name(u)} for u in new]},
         )
         new_ids = [u.pk for u in new]
-        write.after_commit(lambda: publish_conversation_created(conversation_id=conversation_id, user_ids=new_ids))
+        write.publish_after(lambda: conversation_created_frames(conversation_id=conversation_id, user_ids=new_ids))
     return new
 
 
@@ -70,21 +69,24 @@ def member_remove(*, actor: User, conversation_id: int, user_id: object) -> None
     member leaves, the group is deleted.
     """
     target_id = clean_user_id(user_id, field="user")
-    actor_membership = access.membership_get(user=actor, conversation_id=conversation_id)
+    actor_membership = access.membership_access(user=actor, conversation_id=conversation_id)
     if actor_membership.conversation.kind != Conversation.Kind.GROUP:
         raise InvalidInput("Nobody can leave a direct conversation; delete it to hide it.", code="not_a_group")
     if target_id != actor.pk:
         access.membership_require_admin(actor_membership)
-    with conversation_write(conversation_id) as write:
-        target = Membership.objects.filter(conversation_id=conversation_id, user_id=target_id).first()
+    with conversation_write(conversation_id, member=actor) as write:
+        if target_id != actor.pk:  # and still an admin, now that it is locked
+            access.membership_require_admin(write.membership)  # type: ignore[arg-type]
+        target = access.member_rows(conversation_id=conversation_id, user_id=target_id).first()
         if target is None:
             raise NotFound("That user is not a member of this conversation.", code="not_member")
         target.delete()
         remaining = Membership.objects.filter(conversation_id=conversation_id).order_by("joined_at", "id")
         if not remaining.exists():
             write.conversation.delete()
-            frame = events.conversation_removed(conversation_id=conversation_id, reason="left")
-            transaction.on_commit(lambda: events.publish_to_users([target_id], frame))
+            events.publish_on_commit(
+                events.conversation_removed(conversation_id=conversation_id, reason="left"), users=[target_id]
+            )
             return
         if target.role == Membership.Role.ADMIN and not remaining.filter(role=Membership.Role.ADMIN).exists():
             successor = remaining.first()
@@ -93,9 +95,10 @@ def member_remove(*, actor: User, conversation_id: int, user_id: object) -> None
         # Messages that waited only for the removed member are now read by everyone.
         messages_mark_read_by_all(conversation_id=conversation_id)
         write.append(Event.Type.MEMBER_REMOVED, actor_id=actor.pk, data={"user": wire_id(target_id)})
-        reason = "left" if target_id == actor.pk else "removed"
-        frame = events.conversation_removed(conversation_id=conversation_id, reason=reason)
-        write.after_commit(lambda: events.publish_to_users([target_id], frame))
+        reason: Literal["left", "removed"] = "left" if target_id == actor.pk else "removed"
+        write.publish_after(
+            events.conversation_removed(conversation_id=conversation_id, reason=reason), users=[target_id]
+        )
 
 
 def member_leave(*, user: User, conversation_id: int) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from parley import access, events, metrics
 from parley.attachments import StoredAttachment, attachment_discard, attachment_store
-from parley.common.errors import NotFound, NotParticipant
+from parley.common.errors import NotFound
 from parley.common.ratelimit import rate_limit_hit
 from parley.models import Event, Membership, Message
 from parley.representations import message_json
@@ -71,9 +70,7 @@ def _message_insert(
             earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
             if earlier is not None:
                 return earlier, False
-        if not refused.conversation_exists:
-            raise NotFound("Conversation not found.") from None
-        raise NotParticipant() from None
+        raise access.membership_refusal(conversation_exists=refused.conversation_exists) from None
     message = Message(
         id=inserted.id,
         conversation_id=conversation_id,
@@ -95,9 +92,8 @@ def _message_insert(
         message_id=message.pk,
         actor_id=sender.pk,
     )
-    frame = events.durable_frame(event, message=message_json(message))
     # Committed already, unless the caller holds a transaction: then after its commit.
-    transaction.on_commit(lambda: events.publish_to_conversation(conversation_id, frame))
+    events.publish_on_commit(events.durable_frame(event, message=message_json(message)), conversation=conversation_id)
     return message, True
 
 

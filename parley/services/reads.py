@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from parley import access, events, selectors
-from parley.common.errors import NotFound
+from parley.common.errors import NotFound, NotParticipant
 from parley.models import Event, Membership, Message
 from parley.representations import iso
 from parley.services.sequencing import conversation_write
@@ -37,13 +39,21 @@ def read_pointer_move(*, user: User, message_id: int) -> tuple[Message, bool]:
     `conversation.updated` with the new count.
     """
     checked = access.message_get_for_member(user=user, message_id=message_id)
-    conversation_id = checked.conversation_id
-    with conversation_write(conversation_id) as write:
-        membership = Membership.objects.filter(conversation_id=conversation_id, user=user).first()
-        if membership is None:
-            raise NotFound("Message not found.")
+    try:
+        moved = _pointer_move_locked(user=user, conversation_id=checked.conversation_id, message_id=message_id)
+    except NotParticipant:  # removed since the check: the message is no longer theirs (404)
+        raise NotFound("Message not found.") from None
+    if moved:
+        checked.refresh_from_db(fields=["is_read", "read_at"])
+    return checked, moved
+
+
+def _pointer_move_locked(*, user: User, conversation_id: int, message_id: int) -> bool:
+    with conversation_write(conversation_id, member=user) as write:
+        membership = write.membership
+        assert membership is not None
         if membership.last_read_message_id >= message_id:
-            return checked, False
+            return False
         previous = membership.last_read_message_id
         now = timezone.now()
         membership.last_read_message_id = message_id
@@ -55,19 +65,15 @@ def read_pointer_move(*, user: User, message_id: int) -> tuple[Message, bool]:
         )
         membership.save(update_fields=["last_read_message_id", "last_read_at", "unread_count"])
         messages_mark_read_by_all(conversation_id=conversation_id, after_id=previous, up_to_id=message_id)
-        write.append(
-            Event.Type.MESSAGE_READ,
-            message_id=message_id,
-            actor_id=user.pk,
-            data={"read_at": iso(now)},
-        )
+        write.append(Event.Type.MESSAGE_READ, message_id=message_id, actor_id=user.pk, data={"read_at": iso(now)})
         user_id = user.pk
-        write.after_commit(lambda: _publish_own_conversation(user_id=user_id, conversation_id=conversation_id))
-    checked.refresh_from_db(fields=["is_read", "read_at"])
-    return checked, True
+        write.publish_after(lambda: _own_conversation_updated(user_id=user_id, conversation_id=conversation_id))
+    return True
 
 
-def _publish_own_conversation(*, user_id: int, conversation_id: int) -> None:
+def _own_conversation_updated(*, user_id: Any, conversation_id: int) -> dict[Any, events.ServerFrame]:
+    """Rendered after commit: the reader's other sockets see their new unread count."""
     conversation = selectors.conversation_json_for_user(user_id=user_id, conversation_id=conversation_id, embed=0)
-    if conversation is not None:
-        events.publish_to_users([user_id], events.conversation_updated(conversation=conversation))
+    if conversation is None:
+        return {}
+    return {user_id: events.conversation_updated(conversation=conversation)}

@@ -8,7 +8,8 @@ nine statements were nine round trips. Here:
 1. `SELECT ... FOR UPDATE` takes the conversation's row lock, so concurrent sends
    queue and `seq` stays gapless.
 2. One statement, which starts after the lock and so sees a removal that committed
-   while we waited: is the sender a member, and is this `client_id` new? Only then
+   while we waited: is the sender a member (parley.access.MEMBER_SQL, the same rule as
+   every other path), and is this `client_id` new? Only then
    number the event (`last_seq + 1`), take the message id from its sequence, insert
    the message and its event, and count it unread for everyone else
    (data-modifying CTEs). A refusal changes nothing, so there is nothing to undo.
@@ -28,19 +29,21 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from parley.access import MEMBER_SQL
 from parley.attachments import StoredAttachment
 from parley.models import Event
 from parley.users import user_db_value
 
-# The member/duplicate gate: evaluated after the lock, for both backends.
-_GATE = """
+# The member/duplicate gate: evaluated after the lock, for both backends. Membership is
+# parley.access's rule, in its SQL form.
+_GATE = f"""
     SELECT
-        EXISTS (SELECT 1 FROM parley_membership WHERE conversation_id = %(conversation)s AND user_id = %(sender)s),
+        {MEMBER_SQL},
         %(client_id)s IS NOT NULL AND EXISTS (
             SELECT 1 FROM parley_message
             WHERE conversation_id = %(conversation)s AND sender_id = %(sender)s AND client_id = %(client_id)s
         )
-"""
+"""  # noqa: S608 - composed of constants; every value is a bound parameter
 
 _MESSAGE_COLUMNS = """
     conversation_id, sender_id, content, attachment, attachment_name, attachment_size, attachment_type,
@@ -124,6 +127,7 @@ def message_rows_insert(
     params: dict[str, Any] = {
         "conversation": conversation_id,
         "sender": user_db_value(sender_id),
+        "user": user_db_value(sender_id),  # parley.access.MEMBER_SQL's name for the member
         "content": content,
         "attachment": stored.path if stored else "",
         "attachment_name": stored.name if stored else "",

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
 
-from parley import events
-from parley.common.errors import NotFound, NotParticipant
+from parley import access, events
 from parley.models import Conversation, Event, Membership, Message
 from parley.representations import message_json
 from parley.users import User
-
-logger = logging.getLogger(__name__)
 
 
 class ConversationWrite:
@@ -23,19 +19,18 @@ class ConversationWrite:
 
     `append` numbers an event `last_seq + 1`; on leaving the block the events are
     inserted in one statement, the conversation row is saved, and their frames are
-    published once the outermost transaction has committed.
+    published once the outermost transaction has committed, followed by what
+    `publish_after` queued.
     """
 
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: Conversation, *, membership: Membership | None = None) -> None:
         self.conversation = conversation
+        self.membership = membership  # the writer's, when conversation_write checked it
         self._events: list[Event] = []
         self._messages: dict[int, Message] = {}
         self._dirty_fields: set[str] = set()
+        self._publications: list[tuple[Any, dict[str, Any]]] = []
         self._after_commit: list[Callable[[], None]] = []
-
-    @property
-    def next_seq(self) -> int:
-        return self.conversation.last_seq + 1
 
     def append(
         self,
@@ -68,7 +63,12 @@ class ConversationWrite:
             setattr(self.conversation, name, value)
             self._dirty_fields.add(name.removesuffix("_id") if name.endswith("_id") else name)
 
+    def publish_after(self, frame: Any, **audience: Any) -> None:
+        """`events.publish_on_commit(frame, **audience)`, after this write's own frames."""
+        self._publications.append((frame, audience))
+
     def after_commit(self, callback: Callable[[], None]) -> None:
+        """Work that is not a publish (removing a file) once the transaction commits."""
         self._after_commit.append(callback)
 
     def _flush(self) -> None:
@@ -76,45 +76,31 @@ class ConversationWrite:
             Event.objects.bulk_create(self._events)
         if self._dirty_fields:
             self.conversation.save(update_fields=sorted(self._dirty_fields))
-        frames = [self._frame(event) for event in self._events]
-        conversation_id = self.conversation.pk
-        callbacks = self._after_commit
+        for event in self._events:
+            events.publish_on_commit(self._frame(event), conversation=self.conversation.pk)
+        for frame, audience in self._publications:
+            events.publish_on_commit(frame, **audience)
+        for callback in self._after_commit:
+            transaction.on_commit(callback, robust=True)
 
-        def publish() -> None:
-            for frame in frames:
-                events.publish_to_conversation(conversation_id, frame)
-            for callback in callbacks:
-                try:
-                    callback()
-                except Exception:  # the write has committed; a doorbell must not fail it
-                    logger.exception("after-commit callback failed")
-
-        if frames or callbacks:
-            transaction.on_commit(publish)
-
-    def _frame(self, event: Event) -> events.Frame:
+    def _frame(self, event: Event) -> events.DurableFrame:
         message = self._messages.get(event.message_id) if event.message_id else None
         return events.durable_frame(event, message=message_json(message) if message else None)
 
 
 @contextmanager
 def conversation_write(conversation_id: int, *, member: User | None = None) -> Iterator[ConversationWrite]:
-    """Lock the conversation row for the whole transaction.
+    """Lock the conversation row for the whole transaction, so concurrent writers of
+    one conversation queue and `seq` stays gapless.
 
-    On PostgreSQL this is SELECT ... FOR UPDATE, so concurrent writers of one
-    conversation queue and `seq` stays gapless; SQLite's IMMEDIATE transactions
-    already admit one writer at a time. With `member`, a second statement checks that
-    the user is (still) a member. It must be a second statement: in READ COMMITTED a
-    statement sees the data as of its start, so a membership test folded into the
-    locking SELECT would see a removal that committed while it waited for the lock
-    as not yet done, and a member removed a moment ago could still write.
+    With `member`, the lock is `access.membership_access(..., lock=True)`: the user must
+    (still) be a member once the lock is held, and `write.membership` is theirs.
     """
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
-        if conversation is None:
-            raise NotFound("Conversation not found.")
-        if member is not None and not Membership.objects.filter(conversation_id=conversation_id, user=member).exists():
-            raise NotParticipant()
-        write = ConversationWrite(conversation)
+        if member is None:
+            write = ConversationWrite(access.conversation_lock(conversation_id))
+        else:
+            membership = access.membership_access(user=member, conversation_id=conversation_id, lock=True)
+            write = ConversationWrite(membership.conversation, membership=membership)
         yield write
         write._flush()

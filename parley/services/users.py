@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from parley import events
 from parley.models import Message
 from parley.services.messages import message_erase_locked
@@ -40,4 +38,4 @@ def user_messages_erase(*, user_id: Any) -> int:
 def user_sockets_close(*, user_id: Any, reason: str, session_id: str | None = None) -> None:
     """Close every socket of the user (or only those of one login session) once the
     current transaction commits: the host calls it on logout or a password change."""
-    transaction.on_commit(lambda: events.publish_user_revoked(user_id=user_id, reason=reason, session_id=session_id))
+    events.publish_on_commit(events.sockets_revoked(reason=reason, session_id=session_id), users=[user_id])

@@ -1,12 +1,8 @@
-"""Every read of the chat, with an explicit query shape.
+"""Reads of conversations: the list, and one member's (or each member's) view of one.
 
-Lists cost a constant number of queries whatever their length (tests/test_queries.py):
-
-    conversation list   memberships+conversations, members, recent message ids, messages
-    message history     one query (keyset) or two (page mode: the seed's `count`)
-    events after a seq  events, messages they name
-
-Rows are read with `.values()` and turned into JSON by chat.representations.
+A page of the list costs four queries whatever its length (tests/test_queries.py):
+memberships and conversations, members, the newest message ids of every conversation
+in one statement, the messages.
 """
 
 from __future__ import annotations
@@ -18,82 +14,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q
 
-from parley import events
-from parley.common.errors import ResyncRequired
-from parley.models import Conversation, Event, Membership, Message
-from parley.representations import (
-    conversation_json,
-    member_values,
-    message_rows_json,
-    message_values,
-    with_names,
-)
+from parley.models import Conversation, Membership, Message
+from parley.representations import conversation_json, member_values, with_names
+from parley.selectors.messages import message_json_by_id
 
 CONVERSATION_COLUMNS = ("id", "kind", "title", "last_seq", "created_at", "updated_at", "last_message_id")
-
-
-# --- Messages -------------------------------------------------------------------------------
-
-
-def live_messages(*, conversation_id: int) -> QuerySet[Message]:
-    return Message.objects.filter(conversation_id=conversation_id, is_deleted=False)
-
-
-def messages_visible_to(*, user_id: int, conversation_id: int | None = None) -> QuerySet[Message]:
-    """Live messages of the conversations the user belongs to."""
-    messages = Message.objects.filter(is_deleted=False)
-    if conversation_id is not None:
-        messages = messages.filter(conversation_id=conversation_id)
-    member_of = Membership.objects.filter(conversation_id=OuterRef("conversation_id"), user_id=user_id)
-    return messages.filter(Exists(member_of))
-
-
-@dataclass(frozen=True)
-class KeysetPage:
-    results: list[dict[str, Any]]
-    has_older: bool
-    has_newer: bool
-
-
-def message_keyset_page(
-    messages: QuerySet[Message], *, before: int | None, after: int | None, limit: int
-) -> KeysetPage:
-    """Up to `limit` messages next to a message id, oldest first, without counting.
-
-    No cursor: the newest page. `before`: the messages just older than that id.
-    `after`: the messages just newer. One index range scan at any depth.
-    """
-    if after is not None:
-        rows = list(message_values(messages.filter(id__gt=after).order_by("id"))[: limit + 1])
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        return KeysetPage(message_rows_json(rows), has_older=after > 0, has_newer=has_more)
-    if before is not None:
-        messages = messages.filter(id__lt=before)
-    rows = list(message_values(messages.order_by("-id"))[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    rows.reverse()
-    return KeysetPage(message_rows_json(rows), has_older=has_more, has_newer=before is not None)
-
-
-def message_offset_page(messages: QuerySet[Message], *, offset: int, limit: int) -> list[dict[str, Any]]:
-    return message_rows_json(message_values(messages.order_by("id"))[offset : offset + limit])
-
-
-def message_json_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    if connection.vendor == "postgresql":
-        # One array parameter instead of an IN list of hundreds: Django prepares and
-        # psycopg parses every placeholder of such a list (bench S3: 10 % of a page).
-        wanted = Message.objects.filter(id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(ids),)))
-    else:
-        wanted = Message.objects.filter(id__in=ids)
-    return {m["id"]: m for m in message_rows_json(message_values(wanted))}
 
 
 def _recent_message_ids(conversation_ids: list[int], per_conversation: int) -> list[int]:
@@ -128,9 +55,6 @@ def _recent_message_ids(conversation_ids: list[int], per_conversation: int) -> l
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
-
-
-# --- Conversations ----------------------------------------------------------------------------
 
 
 def _conversations_json(
@@ -222,40 +146,3 @@ def conversation_list_for_user(
         next_cursor = ConversationCursor(updated_at=rows[-1]["updated_at"], id=rows[-1]["id"])
     views = _conversations_json(rows, for_users={r["id"]: [user_id] for r in rows}, embed=embed)
     return ConversationPage([views[(r["id"], user_id)] for r in rows if (r["id"], user_id) in views], next_cursor)
-
-
-# --- Events -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventPage:
-    frames: list[events.Frame]
-    has_more: bool
-
-
-def events_after(*, conversation_id: int, since: int, limit: int, strict: bool = False) -> EventPage:
-    """Durable events with `seq > since`, in order, rendered as their WebSocket frames.
-
-    `strict`: raise ResyncRequired when the event right after `since` was pruned
-    (parley.retention always keeps a conversation's latest event, so a missing
-    `since + 1` shows as a first row further on, never as no row at all)."""
-    rows = list(Event.objects.filter(conversation_id=conversation_id, seq__gt=since).order_by("seq")[: limit + 1])
-    if strict and rows and rows[0].seq > since + 1:
-        raise ResyncRequired(conversation_id=conversation_id, oldest_seq=rows[0].seq)
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    message_ids = sorted(
-        {
-            e.message_id
-            for e in rows
-            if e.message_id and e.type in (Event.Type.MESSAGE_CREATED, Event.Type.MESSAGE_UPDATED)
-        }
-    )
-    messages = message_json_by_id(message_ids)
-    frames = []
-    for event in rows:
-        message = messages.get(event.message_id) if event.message_id else None
-        if event.type in (Event.Type.MESSAGE_CREATED, Event.Type.MESSAGE_UPDATED) and message is None:
-            continue  # unreachable while messages are only soft-deleted; never replay a stub
-        frames.append(events.durable_frame(event, message=message))
-    return EventPage(frames, has_more)

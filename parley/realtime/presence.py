@@ -66,7 +66,7 @@ def release_announcement(user_id: int) -> None:
 
 
 def heartbeat_many(user_ids: list[int]) -> None:
-    """Refresh the counts of every user with a socket in this process (chat.upkeep):
+    """Refresh the counts of every user with a socket in this process (parley.realtime.upkeep):
     one round trip per `HEARTBEAT_BATCH` users."""
     for start in range(0, len(user_ids), HEARTBEAT_BATCH):
         batch = user_ids[start : start + HEARTBEAT_BATCH]

@@ -45,7 +45,7 @@ db_call = SocketDatabaseCall
 
 def db_command(func: Any) -> SocketDatabaseCall:
     """For a socket's commands (send, edit, delete, read): a thread from a small pool
-    (`CHAT_WS_COMMAND_THREADS`) instead of the one socket thread. A send spends most of
+    (PARLEY["WS_COMMAND_THREADS"]) instead of the one socket thread. A send spends most of
     its time waiting for its commit, and on one thread those waits queued behind each
     other (bench S4 at 500 sends/s). A socket's own commands still run one after
     another (the consumer awaits each), and the conversation lock orders writers across

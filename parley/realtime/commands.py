@@ -1,24 +1,27 @@
-"""What a WebSocket does to the database: one synchronous function per step.
+"""What a socket does to the database: one synchronous function per step.
 
-The consumer (chat.consumers) calls each of these in a single `db_call`
-(chat.dbcalls), so a command costs one thread hop, and the writes go
-through chat.services exactly as REST writes do.
+The consumer calls each in a single thread hop (parley.realtime.dbcalls). Reads go
+through parley.selectors, membership through parley.access, writes through
+parley.services exactly as REST's do.
+
+    handshake   socket_open (check and count), socket_catch_up (after subscribing)
+    upkeep      socket_fill_gap, socket_last_seqs, socket_still_authorized, socket_close
+    commands    WRITES: message.send / .edit / .delete / .read -> the message JSON
+    legacy      legacy_names (parley.legacy's usernames, batched)
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Subquery
-
-from parley import access, events, legacy, metrics, presence, selectors
+from parley import access, events, legacy, metrics, selectors
 from parley.auth import Authenticated, authenticate_token, session_user, still_valid
 from parley.common.errors import AppError, NotFound, ResyncRequired
 from parley.conf import parley_settings
-from parley.models import Conversation, Membership, Message
+from parley.models import Message
+from parley.realtime import presence
 from parley.representations import message_json
 from parley.services import messages as message_services
 from parley.services import reads as read_services
@@ -32,7 +35,6 @@ CATCH_UP_PAGE = 500
 class SocketGrant:
     auth: Authenticated
     subscribe: list[int]  # conversation groups this socket listens to
-    member_of: list[int]  # every conversation of the user
     presence_in: list[int]  # the small ones, where presence is announced (PRESENCE_MAX_MEMBERS)
     name: str  # the display name, read here: a host's DISPLAY_NAME may query the database
 
@@ -58,31 +60,17 @@ def socket_open(*, token: str | None, session: Any = None, conversation_id: int 
     (4401/4403/4404); count the socket against the user's limit (4429)."""
     auth = authenticate_token(token) if token else session_user(session)
     if conversation_id is not None:
-        access.membership_get(user=auth.user, conversation_id=conversation_id)
-    rows = list(
-        Membership.objects.filter(user=auth.user)
-        .annotate(size=Subquery(_member_count))
-        .values_list("conversation_id", "size")
-    )
-    member_of = [cid for cid, _ in rows]
-    presence_in = [cid for cid, size in rows if (size or 0) <= parley_settings.PRESENCE_MAX_MEMBERS]
-    subscribe = [conversation_id] if conversation_id is not None else member_of
+        access.membership_access(user=auth.user, conversation_id=conversation_id)
+    rows = selectors.memberships_with_size(user_id=auth.user.pk)
+    presence_in = [cid for cid, size in rows if size <= parley_settings.PRESENCE_MAX_MEMBERS]
+    subscribe = [conversation_id] if conversation_id is not None else [cid for cid, _ in rows]
     if presence.socket_opened(auth.user.pk) > parley_settings.WS_MAX_SOCKETS_PER_USER:
         presence.socket_closed(auth.user.pk)
         raise TooManySockets()
-    return SocketGrant(auth, subscribe, member_of, presence_in, display_name(auth.user))
+    return SocketGrant(auth, subscribe, presence_in, display_name(auth.user))
 
 
-_member_count = (
-    Membership.objects.filter(conversation_id=OuterRef("conversation_id"))
-    .order_by()
-    .values("conversation_id")
-    .annotate(n=Count("id"))
-    .values("n")
-)
-
-
-def socket_close(*, user_id: int) -> bool:
+def socket_close(*, user_id: Any) -> bool:
     """Give the socket's count back; True when it was the user's last socket."""
     if presence.socket_closed(user_id) == 0:
         presence.release_announcement(user_id)
@@ -101,26 +89,27 @@ def socket_reauthenticate(*, token: str, user_id: Any) -> Authenticated:
 @dataclass
 class CatchUp:
     cursors: dict[int, int] = field(default_factory=dict)
-    frames: list[events.Frame] = field(default_factory=list)
+    frames: list[events.DurableFrame] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # conversations the user is no longer in
     joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
     resync: dict[int, int] = field(default_factory=dict)  # `since` older than the oldest kept event: oldest seq
     announce: bool = False  # this socket tells co-members the user is online
-    online: list[int] = field(default_factory=list)  # co-members online now
+    online: list[Any] = field(default_factory=list)  # co-members online now
 
 
 def _frames_after(
-    *, user_id: int, conversation_id: int, after: int, still_member: bool, strict: bool = False
-) -> list[events.Frame]:
+    *, user_id: Any, conversation_id: int, after: int, still_member: bool, strict: bool = False
+) -> list[events.DurableFrame]:
     """Every durable frame after `after`; for a former member, up to their removal.
     `strict`: ResyncRequired if the events right after `after` were pruned."""
-    frames: list[events.Frame] = []
+    frames: list[events.DurableFrame] = []
+    me = wire_id(user_id)
     while True:
         page = selectors.events_after(conversation_id=conversation_id, since=after, limit=CATCH_UP_PAGE, strict=strict)
         strict = False  # pages after the first continue from an event that exists
         for frame in page.frames:
             frames.append(frame)
-            if not still_member and frame["type"] == "member.removed" and frame["user"] == user_id:
+            if not still_member and frame["type"] == "member.removed" and frame["user"] == me:
                 return frames
         if not page.has_more or not page.frames:
             break
@@ -129,22 +118,15 @@ def _frames_after(
 
 
 def socket_catch_up(
-    *,
-    user_id: int,
-    conversation_ids: list[int],
-    since: dict[int, int],
-    all_conversations: bool,
-    presence_in: list[int],
+    *, user_id: Any, conversation_ids: list[int], since: dict[int, int], all_conversations: bool, presence_in: list[int]
 ) -> CatchUp:
     """Cursors for every subscribed conversation, and the frames a reconnecting client
     missed: everything after its `since`, in order. Read after subscribing, so that
-    nothing published in between is lost (the consumer drops what it already sent)."""
+    nothing published in between is lost (delivery drops what it already sent)."""
     result = CatchUp()
-    memberships = Membership.objects.filter(user_id=user_id)
-    if not all_conversations:
-        memberships = memberships.filter(conversation_id__in=conversation_ids)
-    # The user's conversations now, with their last seq: one query.
-    last = dict(memberships.values_list("conversation_id", "conversation__last_seq"))
+    last = selectors.member_conversation_seqs(
+        user_id=user_id, conversation_ids=None if all_conversations else conversation_ids
+    )
     asked = set(conversation_ids)
     result.joined = {cid: seq for cid, seq in last.items() if cid not in asked}
     for cid in conversation_ids:
@@ -168,14 +150,16 @@ def socket_catch_up(
         metrics.catchup_replays.inc()
         metrics.catchup_events.inc(len(result.frames))
     result.announce = presence.claim_announcement(user_id)
-    watched = sorted(set(presence_in) & set(conversation_ids))
-    result.online = sorted(presence.online_users(co_members(user_id=user_id, conversation_ids=watched)))
+    result.online = socket_online_co_members(user_id=user_id, conversation_ids=sorted(set(presence_in) & asked))
     return result
 
 
-def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[list[events.Frame], bool]:
-    """Frames after `after`, read from the database when a live `seq` jumped.
-    Returns `(frames, still_member)`."""
+def socket_online_co_members(*, user_id: Any, conversation_ids: list[int]) -> list[Any]:
+    return sorted(presence.online_users(selectors.co_members(user_id=user_id, conversation_ids=conversation_ids)))
+
+
+def socket_fill_gap(*, user_id: Any, conversation_id: int, after: int) -> tuple[list[events.DurableFrame], bool]:
+    """Frames after `after`, read when a live `seq` jumped: `(frames, still_member)`."""
     metrics.gap_fills.inc()
     still_member = access.user_is_member(user_id=user_id, conversation_id=conversation_id)
     frames = _frames_after(user_id=user_id, conversation_id=conversation_id, after=after, still_member=still_member)
@@ -183,7 +167,7 @@ def socket_fill_gap(*, user_id: int, conversation_id: int, after: int) -> tuple[
 
 
 def socket_last_seqs(*, conversation_ids: list[int]) -> dict[int, int]:
-    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+    return selectors.conversation_last_seqs(conversation_ids=conversation_ids)
 
 
 def socket_still_authorized(grant: SocketGrant) -> bool:
@@ -225,18 +209,23 @@ def command_read(*, user: User, conversation_id: int, message_id: Any) -> dict[s
     return message_json(read)
 
 
-def co_members(*, user_id: int, conversation_ids: list[int], limit: int = 1000) -> list[int]:
-    """Distinct other members of the user's conversations (for the presence snapshot)."""
-    return list(
-        Membership.objects.filter(conversation_id__in=conversation_ids)
-        .exclude(user_id=user_id)
-        .values_list("user_id", flat=True)
-        .distinct()
-        .order_by("user_id")[:limit]
-    )
+@dataclass(frozen=True)
+class Write:
+    run: Callable[..., dict[str, Any]]
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
 
 
-# --- Legacy protocol hook (parley.legacy) ------------------------------------------------------
+# The commands that change something; each answers `ack` with the message.
+WRITES = {
+    "message.send": Write(command_send, optional=("content", "client_id")),
+    "message.edit": Write(command_edit, required=("message_id", "content")),
+    "message.delete": Write(command_delete, required=("message_id",)),
+    "message.read": Write(command_read, required=("message_id",)),
+}
+
+
+# --- Legacy protocol (parley.legacy) -----------------------------------------------------------
 
 
 def legacy_names(
@@ -247,17 +236,7 @@ def legacy_names(
     (when a socket opens) of every member of `conversation_id`. Users are keyed by their
     wire id, as frames name them; a name is PARLEY["DISPLAY_NAME"], as `sender_name`
     is, so a host whose USERNAME_FIELD is an email never shows it to other members."""
-    found = legacy.Lookup()
-    if message_ids:
-        found.senders = dict.fromkeys(message_ids)
-        senders = Message.objects.filter(pk__in=message_ids).values_list("pk", "sender_id")
-        found.senders.update((pk, wire_id(sender)) for pk, sender in senders)
-    people = get_user_model()._default_manager
-    if conversation_id is not None:
-        members = people.filter(memberships__conversation_id=conversation_id)
-        found.usernames.update((wire_id(user.pk), display_name(user)) for user in members)
-    missing = ({*user_ids} | {s for s in found.senders.values() if s is not None}) - found.usernames.keys()
-    if missing:
-        found.usernames.update(dict.fromkeys(missing))
-        found.usernames.update((wire_id(user.pk), display_name(user)) for user in people.filter(pk__in=missing))
-    return found
+    senders = selectors.message_senders(message_ids=message_ids) if message_ids else {}
+    wanted = {*user_ids, *(sender for sender in senders.values() if sender is not None)}
+    names = selectors.display_names_by_wire_id(user_ids=wanted, members_of=conversation_id)
+    return legacy.Lookup(usernames=names, senders=senders)

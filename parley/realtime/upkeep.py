@@ -17,10 +17,10 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from parley import commands, metrics, presence
+from parley import events, metrics
 from parley.conf import parley_settings
-from parley.dbcalls import db_call
-from parley.events import doorbell
+from parley.realtime import commands, presence
+from parley.realtime.dbcalls import db_call
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,11 @@ TICK_SECONDS = 2.0
 
 
 class Tended(Protocol):
-    cursors: dict[int, int]
-    closing: bool
+    @property
+    def cursors(self) -> dict[int, int]: ...
+
+    @property
+    def closing(self) -> bool: ...
 
     @property
     def user_id(self) -> int | None: ...
@@ -57,7 +60,7 @@ class Upkeep:
 
     async def _run(self) -> None:
         last_beat = last_resync = time.monotonic()
-        failures = doorbell.failures
+        failures = events.failed_publishes()
         while self.sockets:
             tick = min(TICK_SECONDS, parley_settings.WS_HEARTBEAT_SECONDS, parley_settings.WS_RESYNC_SECONDS)
             await asyncio.sleep(tick * (0.8 + 0.4 * random.random()))
@@ -66,8 +69,8 @@ class Upkeep:
                 if now - last_beat >= parley_settings.WS_HEARTBEAT_SECONDS:
                     last_beat = now
                     await self._heartbeat()
-                if now - last_resync >= parley_settings.WS_RESYNC_SECONDS or doorbell.failures != failures:
-                    last_resync, failures = now, doorbell.failures
+                if now - last_resync >= parley_settings.WS_RESYNC_SECONDS or events.failed_publishes() != failures:
+                    last_resync, failures = now, events.failed_publishes()
                     await self._resync()
             except Exception:  # an upkeep round must never end the upkeep
                 logger.exception("socket upkeep round failed")
