@@ -64,6 +64,23 @@ class Membership(models.Model):
     # A direct conversation "deleted" by this user: hidden from their list until new activity.
     hidden = models.BooleanField(default=False)
 
+    # The member's own view of the conversation (SPEC 10), returned on the conversation JSON.
+    class NotificationLevel(models.TextChoices):
+        ALL = "all", "All messages"
+        MENTIONS = "mentions", "Mentions only"
+        NONE = "none", "Nothing"
+
+    notification_level = models.CharField(
+        max_length=8, choices=NotificationLevel.choices, default=NotificationLevel.ALL
+    )
+    # Muted until this time; NULL is not muted (a far-future time is "until unmuted").
+    muted_until = models.DateTimeField(null=True, blank=True)
+    archived = models.BooleanField(default=False)
+    # Pinned to the top of the member's list; the time orders the pinned ones.
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    # Live messages from others after the read pointer that mention the member.
+    unread_mentions = models.IntegerField(default=0)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["conversation", "user"], name="parley_membership_unique"),
@@ -137,6 +154,10 @@ class Event(models.Model):
         MEMBERS_ADDED = "members.added"
         MEMBER_REMOVED = "member.removed"
         CONVERSATION_RENAMED = "conversation.renamed"
+        REACTION_ADDED = "reaction.added"
+        REACTION_REMOVED = "reaction.removed"
+        MESSAGE_PINNED = "message.pinned"
+        MESSAGE_UNPINNED = "message.unpinned"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     seq = models.BigIntegerField()
