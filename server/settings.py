@@ -10,17 +10,19 @@ Two run modes share this file:
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from parley.jwtkeys import parse_trusted_jwt
+from server.config.database import databases
+from server.config.layers import caches, channel_layers
+from server.config.logging import logging_config
+from server.config.storage import ATTACHMENTS, storages
+from server.config.trusted import trusted_jwt
 from server.web.csp import add_static_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -157,46 +159,7 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------
 
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'parley.sqlite3'}"),
-}
-_db = DATABASES["default"]
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # Keep connections: each new one runs the pragmas below and checkpoints the WAL when
-    # closed (bench: WebSocket send -> ack 21.6 -> 3.3 ms with 600 s).
-    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
-    _db["OPTIONS"] = {
-        # Writers take the lock at BEGIN, so two writers queue instead of deadlocking
-        # on a read-to-write upgrade; WAL lets readers run beside the writer.
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;PRAGMA foreign_keys=ON"
-        ),
-    }
-    # A file, not Django's shared in-memory database: threads in the concurrency tests
-    # then get SQLite's real locking (busy timeout) instead of "table is locked".
-    # One file per test process, so that two test runs never share one.
-    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-parley-{os.getpid()}.sqlite3")}
-else:
-    # A connection pool per process, not persistent per-thread connections: under ASGI
-    # each request runs in a thread of its own, and CONN_MAX_AGE left one open
-    # connection behind per thread until PostgreSQL ran out (tests/test_durability_slow).
-    _db["CONN_MAX_AGE"] = 0
-    _db.setdefault("OPTIONS", {})
-    _db["OPTIONS"].setdefault("connect_timeout", 5)
-    # A worker needs at most HTTP_THREADS + 1 connections at once, so a wait for one
-    # means the database is unreachable: answer 503 after a few seconds, not ten.
-    _db["OPTIONS"]["pool"] = {
-        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
-        "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
-        "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
-        # Give up a reconnection series quickly; the next request starts a fresh one.
-        # psycopg's default backs off for five minutes, so after a long outage the
-        # pool could wait half as long again before it tried the database.
-        "reconnect_timeout": 5.0,
-    }
+DATABASES = databases(env, VAR_DIR)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -204,41 +167,8 @@ AUTH_USER_MODEL = "accounts.User"
 # --- Channel layer and cache ------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        # redis-py's default 5 s read timeout would drop idle pub/sub
-                        # connections; keepalives and health checks detect dead peers.
-                        "socket_timeout": None,
-                        "socket_connect_timeout": 2,
-                        "socket_keepalive": True,
-                        "health_check_interval": 15,
-                    }
-                ],
-                "prefix": env.str("CHANNEL_PREFIX", default="parley"),
-            },
-        }
-    }
-    CACHES = {
-        "default": {
-            "BACKEND": "parley.common.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_PREFIX", default="parley"),
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-else:
-    # Capacity per socket: past it the layer drops frames (sockets then fill the gap
-    # from the database); the default of 100 lost the tail of bursts (bench S7).
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000, "expiry": 60}}
-    }
-    CACHES = {"default": {"BACKEND": "parley.common.cache.LocMemCache"}}
+CHANNEL_LAYERS = channel_layers(env, REDIS_URL)
+CACHES = caches(env, REDIS_URL)
 
 # --- Auth -------------------------------------------------------------------------------
 
@@ -371,31 +301,9 @@ PARLEY = {
 # tokens, and create each host user on first sight. PARLEY_API_KEY opens /api/server/.
 # A bad value stops the process here, not at the first request.
 
-_jwt_secret = env.str("PARLEY_JWT_SECRET", default="")
-_jwt_public_key = env.str("PARLEY_JWT_PUBLIC_KEY", default="", multiline=True)
-_jwt_issuer = env.str("PARLEY_JWT_ISSUER", default="")
-_jwt_audience = env.str("PARLEY_JWT_AUDIENCE", default="")
-if _jwt_secret and _jwt_public_key:
-    raise ImproperlyConfigured("Set PARLEY_JWT_SECRET or PARLEY_JWT_PUBLIC_KEY, not both.")
-if _jwt_secret or _jwt_public_key:
-    if not (_jwt_issuer and _jwt_audience):
-        raise ImproperlyConfigured("PARLEY_JWT_ISSUER and PARLEY_JWT_AUDIENCE must be set with the host's key.")
-    if _jwt_secret and _jwt_secret in (SECRET_KEY, SIMPLE_JWT["SIGNING_KEY"]):
-        # With this server's own signing key the host could mint this server's own tokens.
-        raise ImproperlyConfigured("PARLEY_JWT_SECRET must differ from SECRET_KEY and JWT_SIGNING_KEY.")
-    PARLEY["TRUSTED_JWT"] = {
-        "KEY": _jwt_secret or _jwt_public_key,
-        "ISSUER": _jwt_issuer,
-        "AUDIENCE": _jwt_audience,
-        "LEEWAY_SECONDS": env.float("PARLEY_JWT_LEEWAY_SECONDS", default=0.0),
-    }
-    if env.str("PARLEY_JWT_ALGORITHM", default=""):
-        PARLEY["TRUSTED_JWT"]["ALGORITHM"] = env.str("PARLEY_JWT_ALGORITHM")
-    parse_trusted_jwt(PARLEY["TRUSTED_JWT"])
-elif _jwt_issuer or _jwt_audience:
-    raise ImproperlyConfigured(
-        "PARLEY_JWT_ISSUER / PARLEY_JWT_AUDIENCE need PARLEY_JWT_SECRET or PARLEY_JWT_PUBLIC_KEY."
-    )
+_trusted_jwt = trusted_jwt(env, own_keys=(SECRET_KEY, SIMPLE_JWT["SIGNING_KEY"]))
+if _trusted_jwt:
+    PARLEY["TRUSTED_JWT"] = _trusted_jwt
 
 PARLEY_API_KEY = env.str("PARLEY_API_KEY", default="")
 if PARLEY_API_KEY:
@@ -417,40 +325,9 @@ MAX_REQUEST_BYTES = PARLEY["MAX_ATTACHMENT_BYTES"] + 1024 * 1024
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-STORAGES: dict[str, dict[str, Any]] = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
-# Attachments: Parley's private directory under MEDIA_ROOT (one host, or a shared
-# volume), or S3-compatible object storage so that hosts share no disk. Either way
-# never public: downloads go through the authorizing view (parley.attachments).
-STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="filesystem")
-if STORAGE_BACKEND == "s3":
-    _endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
-    STORAGES["attachments"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
-            "endpoint_url": _endpoint,
-            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
-            # Unset: boto3's own chain (instance role, ~/.aws, AWS_* variables).
-            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
-            "location": env.str("AWS_LOCATION", default="attachments"),
-            # No ACL header by default: the bucket's own policy keeps objects private
-            # (and some S3-compatible stores refuse ACLs); "private" where wanted.
-            "default_acl": env.str("AWS_DEFAULT_ACL", default="") or None,
-            "querystring_auth": True,
-            "querystring_expire": 60,
-            # Names are 128 random bits: no existence check (a HEAD) per upload.
-            "file_overwrite": True,
-            "signature_version": "s3v4",
-            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path" if _endpoint else "") or None,
-        },
-    }
-    PARLEY["ATTACHMENT_STORAGE"] = "attachments"
-elif STORAGE_BACKEND != "filesystem":
-    raise ImproperlyConfigured("STORAGE_BACKEND must be 'filesystem' or 's3'.")
+STORAGES = storages(env)
+if ATTACHMENTS in STORAGES:
+    PARLEY["ATTACHMENT_STORAGE"] = ATTACHMENTS
 # stream: the file goes through Parley (works with any storage and any client);
 # redirect: a 302 to a presigned URL valid ATTACHMENT_URL_SECONDS (S3 only; see
 # docs/operations.md for the measurements and the trade-off).
@@ -495,35 +372,4 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
-# uvicorn's DEBUG lines are the websockets library's dumps of every frame, message
-# content included: never below INFO, whatever LOG_LEVEL says.
-_SERVER_LOG_LEVEL = "INFO" if LOG_LEVEL.upper() == "DEBUG" else LOG_LEVEL
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"()": "server.ops.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "server.ops.logs.JsonFormatter"},
-    },
-    "filters": {"redact_tokens": {"()": "parley.common.logging.RedactTokensFilter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["redact_tokens"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # uvicorn and gunicorn install their own handlers before Django starts; these replace
-    # them with ours (which redact tokens). uvicorn's access log is off: the parley.access
-    # events (server.ops.middleware) say the same with the route, the duration and the
-    # request id, and without the query string.
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "uvicorn": {"handlers": ["console"], "level": _SERVER_LOG_LEVEL, "propagate": False},
-        "uvicorn.error": {"handlers": [], "level": _SERVER_LOG_LEVEL, "propagate": True},
-        "websockets": {"level": _SERVER_LOG_LEVEL},
-        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
-        "gunicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
