@@ -177,7 +177,7 @@ class ConversationViewSet(ParleyView, viewsets.ViewSet):
         """The conversation's live messages, oldest first, in page or keyset mode."""
         conversation_id = self._member_conversation_id(request, pk)
         live = selectors.live_messages(conversation_id=conversation_id)
-        return Response(message_page_response(request, live))
+        return Response(message_page_response(request, live, viewer_id=current_user(request).pk))
 
     @extend_schema(
         request={"multipart/form-data": s.SendMessageIn, "application/json": s.SendMessageIn},

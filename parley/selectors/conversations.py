@@ -58,9 +58,10 @@ def _recent_message_ids(conversation_ids: list[int], per_conversation: int) -> l
 
 
 def _conversations_json(
-    conversations: list[dict[str, Any]], *, for_users: dict[int, list[int]], embed: int
+    conversations: list[dict[str, Any]], *, for_users: dict[int, list[int]], embed: int, viewer_id: Any = None
 ) -> dict[tuple[int, int], dict[str, Any]]:
-    """JSON for each (conversation id, user id) asked for, with three or four queries."""
+    """JSON for each (conversation id, user id) asked for, with four or five queries;
+    reactions' `me` from `viewer_id`'s point of view (None for a fan-out to many)."""
     ids = [c["id"] for c in conversations]
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
     rows = list(
@@ -70,7 +71,7 @@ def _conversations_json(
         members[row["conversation_id"]].append(row)
     wanted = set(_recent_message_ids(ids, embed))
     wanted.update(c["last_message_id"] for c in conversations if c["last_message_id"])
-    messages = message_json_by_id(sorted(wanted)) if wanted else {}
+    messages = message_json_by_id(sorted(wanted), viewer_id=viewer_id) if wanted else {}
     recent: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for message_id in sorted(wanted):
         message = messages.get(message_id)
@@ -96,7 +97,7 @@ def conversation_json_for_user(*, user_id: int, conversation_id: int, embed: int
     rows = list(Conversation.objects.filter(pk=conversation_id).values(*CONVERSATION_COLUMNS))
     if not rows:
         return None
-    return _conversations_json(rows, for_users={conversation_id: [user_id]}, embed=embed).get(
+    return _conversations_json(rows, for_users={conversation_id: [user_id]}, embed=embed, viewer_id=user_id).get(
         (conversation_id, user_id)
     )
 
@@ -144,5 +145,5 @@ def conversation_list_for_user(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = ConversationCursor(updated_at=rows[-1]["updated_at"], id=rows[-1]["id"])
-    views = _conversations_json(rows, for_users={r["id"]: [user_id] for r in rows}, embed=embed)
+    views = _conversations_json(rows, for_users={r["id"]: [user_id] for r in rows}, embed=embed, viewer_id=user_id)
     return ConversationPage([views[(r["id"], user_id)] for r in rows if (r["id"], user_id) in views], next_cursor)
