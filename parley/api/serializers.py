@@ -172,6 +172,14 @@ class SendMessageIn(serializers.Serializer):
     client_id = serializers.CharField(
         required=False, allow_null=True, max_length=64, help_text="Idempotency key chosen by the client."
     )
+    reply_to = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A message of this conversation (400 reply_to_invalid otherwise)."
+    )
+    mentions = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Member ids (400 mention_not_member otherwise); each @username of the content is added.",
+    )
 
 
 class EditMessageIn(serializers.Serializer):
@@ -197,3 +205,33 @@ def body_value(data: Any, name: str) -> Any:
     if isinstance(data, dict):
         return data.get(name)
     raise InvalidInput("The request body must be a JSON object or a form.", code="invalid_body")
+
+
+class ReactionIn(serializers.Serializer):
+    emoji = serializers.CharField(help_text="One Unicode emoji, or a short name such as :thumbsup:.")
+
+
+class MessageListOut(serializers.Serializer):
+    is_envelope = True
+
+    results = MessageOut(many=True)
+
+
+class VersionOut(serializers.Serializer):
+    content = serializers.CharField(allow_blank=True)
+    edited_at = serializers.DateTimeField(
+        allow_null=True, help_text="When this version was written; null: the original."
+    )
+
+
+class HistoryOut(serializers.Serializer):
+    is_envelope = True
+
+    results = VersionOut(many=True, help_text="The versions edits replaced, oldest first.")
+
+
+class MemberStateIn(serializers.Serializer):
+    notification_level = serializers.ChoiceField(choices=["all", "mentions", "none"], required=False)
+    muted_until = serializers.DateTimeField(required=False, allow_null=True, help_text="null: not muted.")
+    archived = serializers.BooleanField(required=False)
+    pinned = serializers.BooleanField(required=False, help_text="Pinned to the top of your list.")

@@ -213,6 +213,8 @@ def message_erase_locked(write: ConversationWrite, message: Message, *, actor_id
     if message.sender_id is not None:  # the sender never counted it as unread
         unread_by = unread_by.exclude(user_id=message.sender_id)
     unread_by.update(unread_count=Greatest(F("unread_count") - 1, Value(0)))
+    # Its earlier versions go with it: erased means erased for everyone.
+    MessageEdit.objects.filter(message_id=message.pk).delete()
     # Members it mentioned who had not read it lose one unread mention.
     mentioned = MessageMention.objects.filter(message_id=message.pk).values("user_id")
     unread_by.filter(user_id__in=mentioned).update(unread_mentions=Greatest(F("unread_mentions") - 1, Value(0)))
