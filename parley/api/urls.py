@@ -1,10 +1,12 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from parley.api.conversations import ConversationViewSet
 from parley.api.messages import MessageViewSet
+from parley.api.search import SearchView
 
 router = SimpleRouter()
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("messages", MessageViewSet, basename="message")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("search/", SearchView.as_view(), name="search")]
