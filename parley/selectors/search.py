@@ -64,8 +64,9 @@ def _postgresql_sql(*, scoped: bool, paged: bool) -> str:
     lookup = f"({words} && %(scope)s::tsquery)" if scoped else words
     return (
         "SELECT * FROM ("  # noqa: S608 - constant SQL, every value a parameter
-        f"SELECT m.id, m.conversation_id, m.content, ts_rank(to_tsvector('simple'::regconfig, m.content), {words}) "
-        f"AS rank FROM {Message._meta.db_table} m "
+        "SELECT m.id, m.conversation_id, m.content, "
+        f"ts_rank(to_tsvector('simple'::regconfig, m.content), {words})::float8 AS rank "
+        f"FROM {Message._meta.db_table} m "
         f"WHERE NOT m.is_deleted AND {document} @@ {lookup} "
         f"AND m.conversation_id = ANY(%(conversations)s) AND {MEMBER_EXISTS}"
         ") hit"
@@ -102,7 +103,8 @@ def message_search(
     *, user_id: Any, terms: list[str], conversation_id: int | None, after: SearchCursor | None, limit: int
 ) -> SearchPage:
     """Up to `limit` live messages of the caller's conversations holding every term,
-    best first, after the cursor."""
+    best first, after the cursor. Ranks are float8 on both databases, so the cursor's
+    decimal text round-trips exactly (a float4 printed short would not)."""
     scope = search_scope(user_id=user_id, conversation_id=conversation_id)
     if not scope:
         return SearchPage([], None)
