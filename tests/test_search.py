@@ -163,6 +163,27 @@ def test_keyset_pages_cover_every_hit_once_in_rank_order(alice, api, direct):
     assert [h["message"]["id"] for p in pages for h in p] == [h["message"]["id"] for h in everything]
 
 
+def test_beyond_the_rank_window_older_matches_come_newest_first(alice, api, direct, monkeypatch):
+    from parley.selectors import search as selector
+
+    monkeypatch.setattr(selector, "RANK_WINDOW", 3)
+    sent = [send(api(alice), direct["id"], text)["id"] for text in ("fig fig", "fig", "fig fig", "fig", "fig fig")]
+    ids = [hit["message"]["id"] for hit in search(api(alice), "fig", limit=50)["results"]]
+    # The newest three by rank (two "fig fig" first), then the two older, newest first.
+    assert ids == [sent[4], sent[2], sent[3], sent[1], sent[0]]
+
+    # The window is fixed by the first page: a message arriving meanwhile does not
+    # shift the later pages (it would come first on a new search).
+    first = search(api(alice), "fig", limit=2)
+    send(api(alice), direct["id"], "fig fig fig")
+    rest = follow(api(alice), first["next"])
+    rest_ids = [hit["message"]["id"] for hit in rest["results"]]
+    while rest["next"]:
+        rest = follow(api(alice), rest["next"])
+        rest_ids += [hit["message"]["id"] for hit in rest["results"]]
+    assert [hit["message"]["id"] for hit in first["results"]] + rest_ids == ids
+
+
 def test_query_count_is_the_same_for_any_page(alice, bob, carol, api, direct):
     team = group(api(alice), [bob, carol])
     bulk_messages(direct["id"], alice, 30, prefix="papaya ")
@@ -224,7 +245,8 @@ def test_bad_queries_are_refused_and_store_nothing(alice, api, direct, query, wh
 
 def test_a_missing_q_and_bad_parameters(alice, api, direct):
     assert body(api(alice).get(SEARCH))["code"] == "query_invalid"
-    for params in ("cursor=nonsense", "cursor=nan~1", "cursor=1~x", "conversation=abc", "limit=0"):
+    bad = ("cursor=nonsense", "cursor=nan~1~0", "cursor=1~2", "cursor=1~x~0", "conversation=abc", "limit=0")
+    for params in bad:
         response = api(alice).get(f"{SEARCH}?q=word&{params}")
         assert response.status_code == 400, (params, response.text)
         assert body(response)["code"] == "invalid_parameter"
@@ -262,7 +284,7 @@ def test_postgresql_answers_from_the_gin_index(alice, api, direct):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert searchindex.PG_INDEX in plan, plan
-    assert selector._postgresql_sql(scoped=True, paged=False).count(document) == 1
+    assert selector.search_sql(scoped=True, paged=False).count(document) == 1
 
 
 @sqlite_only

@@ -21,8 +21,8 @@ from parley.selectors.search import SearchCursor, message_search
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
-# `<rank>~<message id>`: the last hit of the page before, opaque to clients.
-CURSOR = re.compile(r"([0-9eE.+-]{1,32})~([0-9]{1,18})")
+# `<rank>~<message id>~<window edge>`: the last hit of the page before, opaque to clients.
+CURSOR = re.compile(r"([0-9eE.+-]{1,32})~([0-9]{1,18})~([0-9]{1,18})")
 
 
 class SearchHitOut(serializers.Serializer):
@@ -51,7 +51,7 @@ def search_cursor(request: Request) -> SearchCursor | None:
             rank = None
     if match is None or rank is None or not math.isfinite(rank):
         raise InvalidInput("'cursor' is not a cursor from this API.", field="cursor", code="invalid_parameter")
-    return SearchCursor(rank=rank, id=int(match[2]))
+    return SearchCursor(rank=rank, id=int(match[2]), edge=int(match[3]))
 
 
 class SearchView(ParleyView):
@@ -91,6 +91,8 @@ class SearchView(ParleyView):
         )
         next_url = None
         if page.next is not None:
-            next_url = replace_query_param(request.build_absolute_uri(), "cursor", f"{page.next.rank!r}~{page.next.id}")
+            next_url = replace_query_param(
+                request.build_absolute_uri(), "cursor", f"{page.next.rank!r}~{page.next.id}~{page.next.edge}"
+            )
         results = [{"message": h.message, "conversation": h.conversation, "snippet": h.snippet} for h in page.hits]
         return Response({"results": results, "next": next_url})

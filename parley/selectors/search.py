@@ -1,6 +1,6 @@
 """Search over the caller's live messages, ranked, keyset-paginated (docs/api.md#search).
 
-Three queries a page whatever the depth: the caller's conversations, the ranked ids,
+Three queries a page whatever the depth: the caller's conversations, the ranked hits,
 their message JSON (parley.selectors.messages.message_json_by_id).
 
     PostgreSQL  the GIN index of parley.searchindex: `words && scope`, where scope is
@@ -10,10 +10,17 @@ their message JSON (parley.selectors.messages.message_json_by_id).
     SQLite      the FTS5 table: `{content} : (terms) AND {conv} : (scope)`. Rank:
                 `-bm25`, whose statistics are the whole table's.
 
-Each hit must also pass the membership rule (parley.access's table) in the same
-statement, so the scope is an accelerator, never the permission. Ranks are a
-function of the message and the query; the cursor is the last hit's (rank, id) and the
-next page holds the hits strictly after it in (rank desc, id desc) order.
+Each hit must also pass the membership rule (a membership row of the caller, the
+rule of parley.access) in the same statement, so the scope is an accelerator, never
+the permission.
+
+Order: the newest RANK_WINDOW matches by rank, then every older match newest first
+(rank 0). Ranking costs a parse of each ranked message on PostgreSQL (bench: about
+8 us a message on a busy machine), so a word in most of the caller's messages would
+otherwise cost tens of milliseconds; the window bounds it. The window's edge (the id
+below which nothing is ranked) is fixed by the first page and carried in the cursor,
+with the last hit's (rank, id): every later page continues the same order, strictly
+after that hit, so no page repeats or skips one even while messages arrive.
 """
 
 from __future__ import annotations
@@ -25,24 +32,25 @@ from django.db import connection
 
 from parley import searchindex
 from parley.common.errors import NotFound
-from parley.models import Membership, Message
+from parley.models import Membership
 from parley.searchtext import fts5_match, snippet
 from parley.selectors.messages import message_json_by_id
 
 # Beyond this many conversations, the scope is left out of the index lookup (the
 # membership test still applies): the lookup then reads every match on the server.
 MAX_SCOPE = 500
+RANK_WINDOW = 500
 
-MEMBER_EXISTS = (
-    f"EXISTS (SELECT 1 FROM {Membership._meta.db_table} mb "  # noqa: S608 - model table names
-    "WHERE mb.conversation_id = m.conversation_id AND mb.user_id = %(user)s)"
-)
+# The membership rule over the caller's rows (parley.access.member_rows), evaluated once.
+MEMBER_CONVERSATIONS = "SELECT mb.conversation_id FROM parley_membership mb WHERE mb.user_id = %(user)s"
+assert Membership._meta.db_table == "parley_membership"  # the SQL above names it
 
 
 @dataclass(frozen=True)
 class SearchCursor:
     rank: float
     id: int
+    edge: int  # messages with a greater id are ranked; the others have rank 0
 
 
 @dataclass(frozen=True)
@@ -58,33 +66,44 @@ class SearchPage:
     next: SearchCursor | None
 
 
-def _postgresql_sql(*, scoped: bool, paged: bool) -> str:
-    document = searchindex.DOCUMENT_SQL.format(t="m")
-    words = "plainto_tsquery('simple'::regconfig, %(text)s)"
-    lookup = f"({words} && %(scope)s::tsquery)" if scoped else words
+def _hits_sql(*, scoped: bool) -> str:
+    """The matches, as `hit(id, conversation_id, content, score)`; score is computed
+    lazily on PostgreSQL (below), by FTS5 itself on SQLite."""
+    if connection.vendor == "postgresql":
+        document = searchindex.DOCUMENT_SQL.format(t="m")
+        words = "plainto_tsquery('simple'::regconfig, %(text)s)"
+        lookup = f"({words} && %(scope)s::tsquery)" if scoped else words
+        return (
+            "SELECT m.id, m.conversation_id, m.content, 0.0::float8 AS score FROM parley_message m "  # noqa: S608
+            f"WHERE NOT m.is_deleted AND {document} @@ {lookup} "
+            f"AND m.conversation_id = ANY(ARRAY({MEMBER_CONVERSATIONS}))"
+        )
+    fts = searchindex.FTS_TABLE
     return (
-        "SELECT * FROM ("  # noqa: S608 - constant SQL, every value a parameter
-        "SELECT m.id, m.conversation_id, m.content, "
-        f"ts_rank(to_tsvector('simple'::regconfig, m.content), {words})::float8 AS rank "
-        f"FROM {Message._meta.db_table} m "
-        f"WHERE NOT m.is_deleted AND {document} @@ {lookup} "
-        f"AND m.conversation_id = ANY(%(conversations)s) AND {MEMBER_EXISTS}"
-        ") hit"
-        + (" WHERE (hit.rank, hit.id) < (%(rank)s, %(id)s)" if paged else "")
-        + " ORDER BY hit.rank DESC, hit.id DESC LIMIT %(limit)s"
+        f"SELECT m.id, m.conversation_id, m.content, -bm25({fts}, 1.0, 0.0) AS score "  # noqa: S608
+        f"FROM {fts} JOIN parley_message m ON m.id = {fts}.rowid "
+        f"WHERE {fts} MATCH %(match)s AND m.is_deleted = 0 AND m.conversation_id IN ({MEMBER_CONVERSATIONS})"
     )
 
 
-def _sqlite_sql(*, paged: bool) -> str:
-    fts = searchindex.FTS_TABLE
+def search_sql(*, scoped: bool, paged: bool) -> str:
+    if connection.vendor == "postgresql":
+        rank = "ts_rank(to_tsvector('simple'::regconfig, hit.content), plainto_tsquery('simple'::regconfig, %(text)s))"
+        rank = f"({rank})::float8"
+    else:
+        rank = "hit.score"
+    edge = (
+        "SELECT %(edge)s AS id"
+        if paged
+        else "SELECT COALESCE(MAX(id), 0) AS id FROM (SELECT id FROM hit ORDER BY id DESC LIMIT 1 OFFSET %(window)s) e"
+    )
     return (
-        "SELECT * FROM ("  # noqa: S608 - constant SQL, every value a parameter
-        f"SELECT m.id, m.conversation_id, m.content, -bm25({fts}, 1.0, 0.0) AS rank "
-        f"FROM {fts} JOIN {Message._meta.db_table} m ON m.id = {fts}.rowid "
-        f"WHERE {fts} MATCH %(match)s AND m.is_deleted = 0 AND {MEMBER_EXISTS}"
-        ") hit"
-        + (" WHERE (hit.rank, hit.id) < (%(rank)s, %(id)s)" if paged else "")
-        + " ORDER BY hit.rank DESC, hit.id DESC LIMIT %(limit)s"
+        f"WITH hit AS MATERIALIZED ({_hits_sql(scoped=scoped)}), edge AS ({edge}) "  # noqa: S608 - constant SQL
+        "SELECT * FROM ("
+        "SELECT hit.id, hit.conversation_id, hit.content, "
+        f"CASE WHEN hit.id > edge.id THEN {rank} ELSE 0.0 END AS rank, edge.id AS edge FROM hit, edge) ranked"
+        + (" WHERE (ranked.rank, ranked.id) < (%(rank)s, %(id)s)" if paged else "")
+        + " ORDER BY ranked.rank DESC, ranked.id DESC LIMIT %(limit)s"
     )
 
 
@@ -99,40 +118,46 @@ def search_scope(*, user_id: Any, conversation_id: int | None) -> list[int]:
     return scope
 
 
-def message_search(
-    *, user_id: Any, terms: list[str], conversation_id: int | None, after: SearchCursor | None, limit: int
-) -> SearchPage:
-    """Up to `limit` live messages of the caller's conversations holding every term,
-    best first, after the cursor. Ranks are float8 on both databases, so the cursor's
-    decimal text round-trips exactly (a float4 printed short would not)."""
-    scope = search_scope(user_id=user_id, conversation_id=conversation_id)
-    if not scope:
-        return SearchPage([], None)
-    params: dict[str, Any] = {"user": user_id, "limit": limit + 1}
-    if after is not None:
-        params.update(rank=after.rank, id=after.id)
-    scoped = len(scope) <= MAX_SCOPE
+def search_params(*, user_id: Any, terms: list[str], scope: list[int], scoped: bool) -> dict[str, Any]:
+    params: dict[str, Any] = {"user": user_id, "window": RANK_WINDOW}
     if connection.vendor == "postgresql":
-        params.update(text=" ".join(terms), conversations=scope)
+        params["text"] = " ".join(terms)
         if scoped:
             params["scope"] = " | ".join(f"'c {cid}'" for cid in scope)
-        sql = _postgresql_sql(scoped=scoped, paged=after is not None)
     else:
         match = fts5_match(terms)
         if scoped:
             match += " AND {conv} : (" + " OR ".join(f'"c{cid}"' for cid in scope) + ")"
         params["match"] = match
-        sql = _sqlite_sql(paged=after is not None)
+    return params
+
+
+def message_search(
+    *, user_id: Any, terms: list[str], conversation_id: int | None, after: SearchCursor | None, limit: int
+) -> SearchPage:
+    """Up to `limit` live messages of the caller's conversations holding every term,
+    in search order, after the cursor. Ranks are float8 on both databases, so the
+    cursor's decimal text round-trips exactly (a float4 printed short would not)."""
+    scope = search_scope(user_id=user_id, conversation_id=conversation_id)
+    if not scope:
+        return SearchPage([], None)
+    scoped = len(scope) <= MAX_SCOPE
+    params = search_params(user_id=user_id, terms=terms, scope=scope, scoped=scoped)
+    params["limit"] = limit + 1
+    if after is not None:
+        params.update(rank=after.rank, id=after.id, edge=after.edge)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(search_sql(scoped=scoped, paged=after is not None), params)
         rows = cursor.fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
     messages = message_json_by_id([row[0] for row in rows])
     hits = [
         SearchHit(message=messages[mid], conversation=cid, snippet=snippet(content, terms))
-        for mid, cid, content, _ in rows
+        for mid, cid, content, _, _ in rows
         if mid in messages
     ]
-    last = rows[-1] if rows else None
-    return SearchPage(hits, SearchCursor(rank=float(last[3]), id=last[0]) if more and last else None)
+    if not (more and rows):
+        return SearchPage(hits, None)
+    last = rows[-1]
+    return SearchPage(hits, SearchCursor(rank=float(last[3]), id=last[0], edge=int(last[4])))
