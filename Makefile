@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full bench-ops clean install install-dev
+.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full bench-ops bench-search clean install install-dev
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parley needs Python >= 3.11")'
@@ -83,6 +83,10 @@ bench-full: install-dev
 bench-ops: install-dev
 	$(PY) -m bench.ops instrumentation
 	$(PY) -m bench.ops attachments
+
+## Search latency (bench/README.md#search): 10^5 then 10^6 messages, PostgreSQL and SQLite.
+bench-search: install-dev
+	$(PY) -m bench.search
 
 clean:
 	rm -rf $(VENV) var/test-*.sqlite3*
