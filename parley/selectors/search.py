@@ -119,7 +119,9 @@ def search_scope(*, user_id: Any, conversation_id: int | None) -> list[int]:
 
 
 def search_params(*, user_id: Any, terms: list[str], scope: list[int], scoped: bool) -> dict[str, Any]:
-    params: dict[str, Any] = {"user": user_id, "window": RANK_WINDOW}
+    # The column's own form of the id (a UUID key is 32 hex characters on SQLite).
+    user = Membership._meta.get_field("user").get_db_prep_value(user_id, connection)
+    params: dict[str, Any] = {"user": user, "window": RANK_WINDOW}
     if connection.vendor == "postgresql":
         params["text"] = " ".join(terms)
         if scoped:
