@@ -97,11 +97,14 @@ def search_sql(*, scoped: bool, paged: bool) -> str:
         if paged
         else "SELECT COALESCE(MAX(id), 0) AS id FROM (SELECT id FROM hit ORDER BY id DESC LIMIT 1 OFFSET %(window)s) e"
     )
+    # `edge` is read as a scalar subquery, so it is computed once (joined, the planner
+    # may recompute it for every hit).
     return (
-        f"WITH hit AS MATERIALIZED ({_hits_sql(scoped=scoped)}), edge AS ({edge}) "  # noqa: S608 - constant SQL
+        f"WITH hit AS MATERIALIZED ({_hits_sql(scoped=scoped)}), edge AS MATERIALIZED ({edge}) "  # noqa: S608
         "SELECT * FROM ("
         "SELECT hit.id, hit.conversation_id, hit.content, "
-        f"CASE WHEN hit.id > edge.id THEN {rank} ELSE 0.0 END AS rank, edge.id AS edge FROM hit, edge) ranked"
+        f"CASE WHEN hit.id > (SELECT id FROM edge) THEN {rank} ELSE 0.0 END AS rank, "
+        "(SELECT id FROM edge) AS edge FROM hit) ranked"
         + (" WHERE (ranked.rank, ranked.id) < (%(rank)s, %(id)s)" if paged else "")
         + " ORDER BY ranked.rank DESC, ranked.id DESC LIMIT %(limit)s"
     )
