@@ -5,12 +5,14 @@
     python -m bench.search --db postgresql --sizes 100000,1000000 --reps 15
     make bench-search
 
-Each database runs in its own child process (its own DATABASE_URL): PostgreSQL in a
-private database on the shared server (BENCH_SEARCH_PG, default
-postgres://postgres@127.0.0.1:5432/h_search_bench, dropped afterwards), SQLite in
-var/bench/search.sqlite3 (deleted afterwards). Layout: 2,000 users, 1,000 groups of 5;
-the caller is in 10 of them, which hold 1,000 messages each (10^4, fixed); the other
-990 groups take the rest. Words follow a Zipf law over 20,000 made-up words, 5-20 a
+Each vendor runs in its own child process, with one database per size: PostgreSQL
+databases `h_search_bench_<size>` on the shared server (BENCH_SEARCH_PG names the base,
+default postgres://postgres@127.0.0.1:5432/h_search_bench; dropped afterwards), SQLite
+files var/bench/search-<size>.sqlite3 (deleted afterwards). Layout in each: 2,000 users,
+1,000 groups of 5; the caller is in 10 of them, which hold the same 1,000 messages each
+(10^4, identical in every database); the other 990 groups take the rest. The sizes are
+measured in turns, round by round, so that the machine's load (shared, busy) falls on
+each alike. Words follow a Zipf law over 20,000 made-up words, 5-20 a
 message. Queries come in bands by how many of the caller's messages hold them:
 "common" (the 5 most frequent words: most messages), "medium" (ranks 50-200: about 1 %),
 "rare" (ranks 2,000-10,000: a handful), "two words" (a common and a medium word) and
@@ -66,9 +68,24 @@ def queries_make(words: list[str], rng: random.Random) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- child process
 
 
-def _setup(db: str) -> None:
-    os.environ["DATABASE_URL"] = PG_URL if db == "postgresql" else f"sqlite:///{SQLITE_PATH}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+def _names(db: str, sizes: list[int]) -> list[str]:
+    """One database per size: PostgreSQL database names, or SQLite file paths."""
+    if db == "postgresql":
+        base = PG_URL.rsplit("/", 1)[1]
+        return [f"{base}_{size}" for size in sizes]
+    return [str(SQLITE_PATH.with_name(f"{SQLITE_PATH.stem}-{size}.sqlite3")) for size in sizes]
+
+
+def _setup(db: str, first: str) -> None:
+    if db == "postgresql":
+        os.environ["DATABASE_URL"] = PG_URL.rsplit("/", 1)[0] + "/" + first
+        # bench.settings without the pool (it is bound to one database) and with
+        # persistent connections, so switching databases is a reconnect.
+        os.environ["BENCH_PERSISTENT"] = "600"
+        os.environ["BENCH_NO_HEALTH_CHECKS"] = "1"
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{first}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -78,31 +95,37 @@ def _setup(db: str) -> None:
     settings.DEBUG = False  # no query log
 
 
-def _fresh_database(db: str) -> None:
+def _use(name: str) -> None:
+    """Point the default connection at another of the bench databases."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def _fresh_database(db: str, name: str) -> None:
     if db == "sqlite":
         SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):
+        for leftover in Path(name).parent.glob(Path(name).name + "*"):
             leftover.unlink()
         return
     import psycopg
 
-    name = PG_URL.rsplit("/", 1)[1]
     with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def _drop_database(db: str) -> None:
+def _drop_database(db: str, name: str) -> None:
     from django.db import connection
 
     connection.close()
     if db == "sqlite":
-        for leftover in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):
+        for leftover in Path(name).parent.glob(Path(name).name + "*"):
             leftover.unlink()
         return
     import psycopg
 
-    name = PG_URL.rsplit("/", 1)[1]
     with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -207,43 +230,20 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _measure(caller: Any, queries: dict[str, list[str]], reps: int) -> dict[str, Any]:
-    from django.test import Client
-
-    from parley.searchtext import search_terms
-    from parley.selectors.search import message_search
-    from server.accounts.tokens import token_pair_for_user
-
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_pair_for_user(caller)['access']}")
+def _summary(
+    times: dict[str, list[float]], rest: dict[str, list[float]], hits: dict[str, float], queries: dict[str, list[str]]
+) -> dict[str, Any]:
     bands: dict[str, Any] = {}
-    every: list[float] = []
-    every_rest: list[float] = []
-    for band, texts in queries.items():
-        times: list[float] = []
-        rest: list[float] = []
-        hits = 0
-        for text in texts:
-            terms = search_terms(text)
-            page = message_search(user_id=caller.pk, terms=terms, conversation_id=None, after=None, limit=20)
-            hits += len(page.hits)
-            for _ in range(reps):
-                started = time.perf_counter()
-                message_search(user_id=caller.pk, terms=terms, conversation_id=None, after=None, limit=20)
-                times.append((time.perf_counter() - started) * 1000)
-            for _ in range(max(1, reps // 3)):
-                started = time.perf_counter()
-                response = client.get("/api/chat/search/", {"q": text})
-                rest.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200, response.content[:200]
-        every += times
-        every_rest += rest
+    for band in queries:
         bands[band] = {
-            "queries": len(texts),
-            "hits_first_page": hits / len(texts),
-            "p50": statistics.median(times),
-            "p95": _percentile(times, 0.95),
-            "rest_p50": statistics.median(rest),
+            "queries": len(queries[band]),
+            "hits_first_page": hits[band],
+            "p50": statistics.median(times[band]),
+            "p95": _percentile(times[band], 0.95),
+            "rest_p50": statistics.median(rest[band]),
         }
+    every = [t for band in queries for t in times[band]]
+    every_rest = [t for band in queries for t in rest[band]]
     bands["all"] = {
         "queries": sum(len(t) for t in queries.values()),
         "hits_first_page": None,
@@ -254,12 +254,49 @@ def _measure(caller: Any, queries: dict[str, list[str]], reps: int) -> dict[str,
     return bands
 
 
-def _caller_matches(caller: Any, word: str) -> int:
-    from parley.models import Message
+def _measure(names: list[str], queries: dict[str, list[str]], reps: int) -> list[dict[str, Any]]:
+    """Every query on every database, `reps` rounds, the databases taking turns each
+    round: a change in the machine's load falls on every size alike."""
+    from django.test import Client
 
-    return Message.objects.filter(
-        conversation__memberships__user=caller, is_deleted=False, content__regex=rf"(^| ){word}( |$)"
-    ).count()
+    from parley.searchtext import search_terms
+    from parley.selectors.search import message_search
+    from server.accounts.models import User
+    from server.accounts.tokens import token_pair_for_user
+
+    state = []
+    for name in names:
+        _use(name)
+        caller = User.objects.get(username="search00000")
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token_pair_for_user(caller)['access']}")
+        hits = {}
+        for band, texts in queries.items():
+            found = [
+                len(
+                    message_search(
+                        user_id=caller.pk, terms=search_terms(t), conversation_id=None, after=None, limit=20
+                    ).hits
+                )
+                for t in texts
+            ]
+            hits[band] = sum(found) / len(found)
+        state.append((name, caller, client, hits, {b: [] for b in queries}, {b: [] for b in queries}))
+    for rep in range(reps):
+        for name, caller, client, _, times, rest in state:
+            _use(name)
+            User.objects.filter(pk=caller.pk).exists()  # connect outside the timings
+            for band, texts in queries.items():
+                for text in texts:
+                    terms = search_terms(text)
+                    started = time.perf_counter()
+                    message_search(user_id=caller.pk, terms=terms, conversation_id=None, after=None, limit=20)
+                    times[band].append((time.perf_counter() - started) * 1000)
+                    if rep % 3 == 0:
+                        started = time.perf_counter()
+                        response = client.get("/api/chat/search/", {"q": text})
+                        rest[band].append((time.perf_counter() - started) * 1000)
+                        assert response.status_code == 200, response.content[:200]
+    return [_summary(times, rest, hits, queries) for _, _, _, hits, times, rest in state]
 
 
 def _plan(caller: Any, text: str) -> list[str]:
@@ -277,39 +314,47 @@ def _plan(caller: Any, text: str) -> list[str]:
 
 
 def child(db: str, sizes: list[int], reps: int, keep: bool = False) -> dict[str, Any]:
-    _fresh_database(db)
-    _setup(db)
+    names = _names(db, sizes)
+    for name in names:
+        _fresh_database(db, name)
+    _setup(db, names[0])
     from django.core.management import call_command
     from django.db import connection
 
     result: dict[str, Any] = {"db": db, "vendor_version": "", "sizes": {}}
+    rng = random.Random(11)
+    words = words_make(rng)
+    queries = queries_make(words, rng)
     try:
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT version()" if db == "postgresql" else "SELECT sqlite_version()")
-            result["vendor_version"] = cursor.fetchone()[0].split(" on ")[0]
-        caller, mine, others = _world()
-        rng = random.Random(11)
-        words = words_make(rng)
-        queries = queries_make(words, rng)
-        result["caller_matches"] = {q: _caller_matches(caller, q.split()[0]) for q in [*queries["common"][:1]]}
-        loaded = 0
-        for step, size in enumerate(sizes):
-            plan = [(cid, CALLER_MESSAGES) for cid in mine] if step == 0 else []
-            rest = size - loaded - sum(count for _, count in plan)
-            per, extra = divmod(rest, len(others))
+        loads = {}
+        for name, size in zip(names, sizes, strict=True):
+            _use(name)
+            call_command("migrate", verbosity=0)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT version()" if db == "postgresql" else "SELECT sqlite_version()")
+                result["vendor_version"] = cursor.fetchone()[0].split(" on ")[0]
+            caller, mine, others = _world()
+            # The caller's messages first, from the same seed: the same 10^4 in every database.
+            plan = [(cid, CALLER_MESSAGES) for cid in mine]
+            per, extra = divmod(size - CALLER_MESSAGES * len(mine), len(others))
             plan += [(cid, per + (1 if i < extra else 0)) for i, cid in enumerate(others)]
-            rows, seconds = _messages_insert(db, plan, words, seed=100 + step)
-            loaded += rows
-            bands = _measure(caller, queries, reps)
-            result["sizes"][size] = {"load_seconds": seconds, "bands": bands, "loadavg": os.getloadavg()}
+            rows, seconds = _messages_insert(db, plan, words, seed=100)
+            loads[size] = seconds
+            print(f"[{db}] {rows:,} messages loaded and indexed in {seconds:.0f} s", flush=True)
+        bands = _measure(names, queries, reps)
+        for name, size, summary in zip(names, sizes, bands, strict=True):
+            result["sizes"][size] = {"load_seconds": loads[size], "bands": summary, "loadavg": os.getloadavg()}
             if db == "postgresql":
+                _use(name)
+                from server.accounts.models import User
+
+                caller = User.objects.get(username="search00000")
                 for band in ("common", "medium"):
                     print(f"[{db}] {size:,} plan of a {band} query:", *_plan(caller, queries[band][0]), sep="\n  ")
-            print(f"[{db}] {size:,} messages loaded in {seconds:.0f} s; p50 {bands['all']['p50']:.1f} ms", flush=True)
     finally:
         if not keep:
-            _drop_database(db)
+            for name in names:
+                _drop_database(db, name)
     return result
 
 
@@ -370,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# Search benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
         f"`python -m bench.search --db {args.db} --sizes {args.sizes} --reps {args.reps}` on {os.cpu_count()} cores; "
         f"{versions}.\nLoad average (1 min) before {before[0]:.1f}, after {after[0]:.1f}; "
-        f"at each measurement: {loads}.\n"
+        f"after each vendor: {loads}.\n"
         f"Seeding and index build: {loading}.\n\n" + table(results) + "\n"
     )
     print(report)

@@ -76,7 +76,10 @@ def _hits_sql(*, scoped: bool) -> str:
         return (
             "SELECT m.id, m.conversation_id, m.content, 0.0::float8 AS score FROM parley_message m "  # noqa: S608
             f"WHERE NOT m.is_deleted AND {document} @@ {lookup} "
-            f"AND m.conversation_id = ANY(ARRAY({MEMBER_CONVERSATIONS}))"
+            # `+ 0`: no b-tree path on conversation_id, which the planner prefers when
+            # the caller's conversations hold much of the table and then runs
+            # to_tsvector on every one of their messages (bench: 85 ms instead of 2).
+            f"AND m.conversation_id + 0 = ANY(ARRAY({MEMBER_CONVERSATIONS}))"
         )
     fts = searchindex.FTS_TABLE
     return (
