@@ -42,8 +42,7 @@ MAX_SCOPE = 500
 RANK_WINDOW = 500
 
 # The membership rule over the caller's rows (parley.access.member_rows), evaluated once.
-MEMBER_CONVERSATIONS = "SELECT mb.conversation_id FROM parley_membership mb WHERE mb.user_id = %(user)s"
-assert Membership._meta.db_table == "parley_membership"  # the SQL above names it
+MEMBER_CONVERSATIONS = f"SELECT mb.conversation_id FROM {Membership._meta.db_table} mb WHERE mb.user_id = %(user)s"  # noqa: S608
 
 
 @dataclass(frozen=True)
