@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full bench-ops clean install install-dev
+.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full bench-ops bench-search clean install install-dev
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parley needs Python >= 3.11")'
@@ -50,7 +50,7 @@ test: install-dev
 ## Parley as a reusable app on a UUID/email user model with the host's own tokens.
 HOST_SUITE := tests/host tests/test_user_lifecycle.py tests/test_contract_seed.py tests/test_websocket.py tests/test_ws_smoke.py tests/test_ws_legacy.py \
 	tests/test_ws_handshake.py tests/test_frames.py tests/test_membership_rule.py \
-	tests/test_chat_features.py tests/test_chat_features_ws.py tests/test_member_state.py
+	tests/test_chat_features.py tests/test_chat_features_ws.py tests/test_member_state.py tests/test_search.py
 test-host: install-dev
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} --ds=examples.host.settings -m "not slow and not standalone" $(HOST_SUITE)
 
@@ -84,6 +84,10 @@ bench-full: install-dev
 bench-ops: install-dev
 	$(PY) -m bench.ops instrumentation
 	$(PY) -m bench.ops attachments
+
+## Search latency (bench/README.md#search): 10^5 then 10^6 messages, PostgreSQL and SQLite.
+bench-search: install-dev
+	$(PY) -m bench.search
 
 clean:
 	rm -rf $(VENV) var/test-*.sqlite3*

@@ -121,6 +121,7 @@ OPS = [
         lambda w, u, _: {"user2": (w.users["bob"] if u == w.users["alice"] else w.users["alice"]).pk},
     ),
     Op("msg-list", "GET", M, "none"),
+    Op("search", "GET", "/api/chat/search/?q=CANARY", "none"),
     # Conversations.
     Op("conv-get", "GET", C + "{id}/", "conversation"),
     Op("conv-put-title", "PUT", C + "{id}/", "conversation", lambda w, u, _: {"title": "Renamed"}),
@@ -147,6 +148,7 @@ OPS = [
     ),
     Op("conv-leave", "POST", C + "{id}/leave/", "conversation"),
     Op("msg-list-filtered", "GET", M + "?conversation={id}", "conversation"),
+    Op("search-conversation", "GET", "/api/chat/search/?q=CANARY&conversation={id}", "conversation"),
     # Messages.
     Op("msg-get", "GET", M + "{id}/", "message"),
     Op("msg-read", "POST", M + "{id}/mark_read/", "message"),
@@ -232,6 +234,8 @@ def expected(w: World, op: Op, actor: str, obj: str) -> int:
     cid = w.conversations[obj]
     if obj in ("X", "missing"):
         return 404
+    if op.name == "search-conversation":
+        return 200 if w.member(user, cid) else 404  # never says whether a foreign one exists
     if not w.member(user, cid):
         return 403
     is_group = obj == "G"
@@ -365,6 +369,7 @@ ROUTE_OF = {
     "conv-create": "conversation-list",
     "conv-start": "conversation-start",
     "msg-list": "message-list",
+    "search": "search",
     "conv-get": "conversation-detail",
     "conv-put-title": "conversation-detail",
     "conv-patch-title": "conversation-detail",

@@ -4,9 +4,14 @@ from rest_framework.routers import SimpleRouter
 from parley.api.conversations import ConversationViewSet
 from parley.api.message_features import MentionsView
 from parley.api.messages import MessageViewSet
+from parley.api.search import SearchView
 
 router = SimpleRouter()
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("messages", MessageViewSet, basename="message")
 
-urlpatterns = [path("mentions/", MentionsView.as_view(), name="mentions"), *router.urls]
+urlpatterns = [
+    path("mentions/", MentionsView.as_view(), name="mentions"),
+    path("search/", SearchView.as_view(), name="search"),
+    *router.urls,
+]

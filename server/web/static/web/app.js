@@ -10,6 +10,7 @@ import { renderAuth } from "./views/auth.js";
 import { detailsDialog } from "./views/details.js";
 import { confirmDialog, imageDialog, newChatDialog, newGroupDialog } from "./views/dialogs.js";
 import { createPane } from "./views/pane.js";
+import { createSearch } from "./views/search.js";
 import { createSidebar } from "./views/sidebar.js";
 import { mountToasts, toast } from "./views/toast.js";
 
@@ -88,6 +89,7 @@ function buildShell() {
     onConfirm,
     onImage: (msg) => imageDialog(msg),
   });
+  sidebar.el.querySelector(".sidebar-actions").after(createSearch({ onOpen: open }).el);
   const layout = h("div.layout", { id: "layout" }, sidebar.el, pane.el);
   root.replaceChildren(layout);
   mountToasts(root);
