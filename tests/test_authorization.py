@@ -152,6 +152,11 @@ CASES = {
     # Messages (alice's message in the direct conversation).
     "msg-list": Case("message-list", "GET", M, direct_statuses(200, 200, 200)),
     "msg-list-filtered": Case("message-list", "GET", M + "?conversation={D}", direct_statuses(200, 200, 200)),
+    # Search: a stranger finds nothing, and asking for the conversation is a 404.
+    "search": Case("search", "GET", "/api/chat/search/?q=CANARY", direct_statuses(200, 200, 200)),
+    "search-conversation": Case(
+        "search", "GET", "/api/chat/search/?q=CANARY&conversation={D}", direct_statuses(200, 200, 404)
+    ),
     "msg-get": Case("message-detail", "GET", M + "{M}/", direct_statuses(200, 200, 404)),
     "msg-read": Case("message-mark-read", "POST", M + "{M}/mark_read/", direct_statuses(200, 200, 404)),
     "msg-edit": Case(
@@ -297,7 +302,18 @@ def test_matrix(world, api, name, actor):
 
 @pytest.mark.parametrize(
     "path",
-    ["{C}", "{C}{D}/", "{C}{D}/messages/", "{C}{G}/", "{M}", "{M}{M_ID}/", "{M}{M_ID}/attachment/", "{C}{D}/events/"],
+    [
+        "{C}",
+        "{C}{D}/",
+        "{C}{D}/messages/",
+        "{C}{G}/",
+        "{M}",
+        "{M}{M_ID}/",
+        "{M}{M_ID}/attachment/",
+        "{C}{D}/events/",
+        "/api/chat/search/?q=CANARY",
+        "/api/chat/search/?q=CANARY&conversation={D}",
+    ],
 )
 def test_participants_do_see_the_canary(world, api, path):
     """The stranger checks above mean something: the same reads show it to a member."""

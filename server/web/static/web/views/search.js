@@ -10,7 +10,7 @@ import * as api from "../api.js";
 import * as actions from "../actions.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatListStamp, parseDate } from "../format.js";
-import { conversationName, store } from "../state.js";
+import { conversationName, store, upsertConversation } from "../state.js";
 
 const ENTITIES = { "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#x27;": "'", "&#39;": "'", "&amp;": "&" };
 const MAX_OLDER_PAGES = 40; // 2,000 messages back at 50 a page
@@ -33,6 +33,8 @@ export function snippetNodes(snippet) {
 
 /** Open conversation `id` (via `onOpen`) and bring message `messageId` into view. */
 export async function openAt(id, messageId, onOpen) {
+  // A hit may be in a conversation the list has not loaded yet (older, archived).
+  if (!store.conversations.has(id)) upsertConversation(await api.getConversation(id, 1));
   onOpen(id);
   await actions.openHistory(id);
   const conv = store.conversations.get(id);
@@ -85,8 +87,12 @@ export function createSearch({ onOpen }) {
     const conv = store.conversations.get(hit.conversation);
     const msg = hit.message;
     const open = async () => {
-      const shown = await openAt(hit.conversation, msg.id, onOpen);
-      if (!shown) status.textContent = "That message is too far back to show.";
+      try {
+        const shown = await openAt(hit.conversation, msg.id, onOpen);
+        if (!shown) status.textContent = "That message is too far back to show.";
+      } catch (e) {
+        status.textContent = `Could not open the conversation: ${e.message}`;
+      }
     };
     return h(
       "li.search-hit",
