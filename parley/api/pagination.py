@@ -21,6 +21,7 @@ from parley.api.params import query_int
 from parley.common.errors import InvalidInput, NotFound
 from parley.conf import parley_settings
 from parley.models import Message
+from parley.selectors.blocks import blocked_ids, flag_blocked_senders
 
 KEYSET_PARAMS = ("before", "after", "limit")
 
@@ -35,6 +36,12 @@ def _url(request: Request, *, drop: tuple[str, ...] = (), **params: Any) -> str:
 
 
 def message_page_response(request: Request, messages: QuerySet[Message]) -> dict[str, Any]:
+    page = _message_page(request, messages)
+    flag_blocked_senders(page["results"], blocked=blocked_ids(user_id=request.user.pk))
+    return page
+
+
+def _message_page(request: Request, messages: QuerySet[Message]) -> dict[str, Any]:
     cap = parley_settings.MAX_PAGE_SIZE
     if any(p in request.query_params for p in KEYSET_PARAMS):
         if "page" in request.query_params:
