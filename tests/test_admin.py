@@ -42,13 +42,13 @@ def test_every_parley_page_renders(superuser, world):
     for model, model_admin in admin.site._registry.items():
         if model._meta.app_label != "parley":
             continue
-        info = (model._meta.app_label, model._meta.model_name)
-        assert client.get(reverse("admin:%s_%s_changelist" % info)).status_code == 200, model
-        assert client.get(reverse("admin:%s_%s_changelist" % info) + "?q=hello").status_code == 200, model
+        info = f"{model._meta.app_label}_{model._meta.model_name}"
+        assert client.get(reverse(f"admin:{info}_changelist")).status_code == 200, model
+        assert client.get(reverse(f"admin:{info}_changelist") + "?q=hello").status_code == 200, model
         obj = model.objects.first()
         assert obj is not None, model
-        assert client.get(reverse("admin:%s_%s_change" % info, args=[obj.pk])).status_code == 200, model
-        add = client.get(reverse("admin:%s_%s_add" % info))
+        assert client.get(reverse(f"admin:{info}_change", args=[obj.pk])).status_code == 200, model
+        add = client.get(reverse(f"admin:{info}_add"))
         assert add.status_code == (200 if model_admin.has_add_permission(_request(superuser)) else 403), model
 
 
@@ -76,15 +76,13 @@ def test_no_admin_path_writes_a_chat_row(superuser, world):
             assert not (inline.has_add_permission(request, None) or inline.has_change_permission(request))
             assert not inline.has_delete_permission(request)
         assert "delete_selected" not in model_admin.get_actions(request)
-        info = (model._meta.app_label, model._meta.model_name)
+        info = f"{model._meta.app_label}_{model._meta.model_name}"
         obj = model.objects.first()
-        assert client.post(reverse("admin:%s_%s_add" % info), {"content": "x", "seq": 1}).status_code == 403
-        assert (
-            client.post(reverse("admin:%s_%s_change" % info, args=[obj.pk]), {"content": "edited"}).status_code == 403
-        )
-        assert client.post(reverse("admin:%s_%s_delete" % info, args=[obj.pk]), {"post": "yes"}).status_code == 403
+        assert client.post(reverse(f"admin:{info}_add"), {"content": "x", "seq": 1}).status_code == 403
+        assert client.post(reverse(f"admin:{info}_change", args=[obj.pk]), {"content": "edited"}).status_code == 403
+        assert client.post(reverse(f"admin:{info}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
         bulk = client.post(
-            reverse("admin:%s_%s_changelist" % info), {"action": "delete_selected", "_selected_action": [obj.pk]}
+            reverse(f"admin:{info}_changelist"), {"action": "delete_selected", "_selected_action": [obj.pk]}
         )
         assert bulk.status_code in (200, 302)
     # Reports: no add, no change; their actions are the services.

@@ -73,3 +73,16 @@ def user_conversations_leave(*, user_id: Any) -> None:
             write.conversation.delete()
             for name in files:
                 write.after_commit(functools.partial(attachment_discard, name))
+
+
+def user_account_close(*, user: Any, erase: bool) -> int:
+    """The user's own "delete my account" (SPEC 11): deactivated, so no token or
+    socket of theirs works again (their sockets close, parley.signals), and with
+    `erase` every message of theirs blanked and its file removed (`message.deleted`
+    each). Returns how many messages were erased. The row stays: the host deletes it
+    when it wants to (the admin, its own code), and Parley keeps history whole then too."""
+    erased = user_messages_erase(user_id=user.pk) if erase else 0
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return erased
