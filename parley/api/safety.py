@@ -65,7 +65,11 @@ class BlockView(ParleyView):
 
     @extend_schema(
         request=None,
-        responses={204: None, 404: OpenApiResponse(description="Not blocked (`not_blocked`)")},
+        responses={
+            204: None,
+            400: OpenApiResponse(description="Not a user id (`invalid_id`)"),
+            404: OpenApiResponse(description="Not blocked (`not_blocked`)"),
+        },
         tags=["users"],
     )
     def delete(self, request: Request, user_id: str) -> Response:

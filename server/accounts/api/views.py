@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import BooleanField
@@ -103,7 +103,10 @@ class MeView(APIView):
 
     @extend_schema(
         request=s.AccountDeleteIn,
-        responses={200: s.AccountDeletedOut},
+        responses={
+            200: s.AccountDeletedOut,
+            400: OpenApiResponse(description="No password (`password_required`) or a wrong one (`wrong_password`)"),
+        },
         tags=["auth"],
         description="Close your account: confirmed with your password, it is deactivated (no token or socket "
         "of yours works again); with `erase: true` every message you sent is blanked and its file removed.",
@@ -134,7 +137,10 @@ class ExportView(APIView):
                 description="Your password, to confirm (a header: a query string would be logged).",
             )
         ],
-        responses={200: s.ExportOut},
+        responses={
+            200: s.ExportOut,
+            400: OpenApiResponse(description="No password (`password_required`) or a wrong one (`wrong_password`)"),
+        },
         tags=["auth"],
         description="Your data as a JSON download: your profile, your conversations' metadata, "
         "the messages you sent and the users you blocked.",
