@@ -11,6 +11,7 @@ from server.web.docs import RedocView, SwaggerView
 urlpatterns = [
     path("api/auth/", include(auth_urlpatterns)),
     path("api/users/", include(users_urlpatterns)),
+    path("api/users/", include("parley.users_urls")),
     path("api/chat/", include("parley.urls")),
     path("api/server/", include("parley.server_urls")),
     path("api/limits/", LimitsView.as_view(), name="limits"),

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from parley.api.urls import urlpatterns as chat_urlpatterns
 from parley.models import Conversation, Event, Membership, Message
+from parley.users_urls import urlpatterns as block_urlpatterns
 from server.accounts.api.urls import auth_urlpatterns, users_urlpatterns
 from server.accounts.models import User
 from server.accounts.tokens import token_pair_for_user
@@ -78,9 +79,10 @@ class Case:
     path: str  # with {D}, {M}, {G}, {GM}
     expected: dict[str, int]
     body: Callable[[World, User | None], Any] | None = None
+    headers: dict[str, str] | None = None
 
     def url(self, w: World) -> str:
-        return self.path.format(D=w.direct, M=w.message, G=w.group, GM=w.group_message)
+        return self.path.format(D=w.direct, M=w.message, G=w.group, GM=w.group_message, E=w.eve.pk)
 
 
 def direct_statuses(owner: int, other: int, stranger: int) -> dict[str, int]:
@@ -264,6 +266,26 @@ CASES = {
         lambda w, u: {"old_password": PASSWORD, "new_password": "another-long-passphrase"},
     ),
     "users": Case("user-search", "GET", "/api/users/?search=a", {"user": 200, "anonymous": 401}),
+    # Safety (SPEC 11).
+    "block": Case("user-block", "POST", "/api/users/{E}/block/", {"user": 201, "anonymous": 401}),
+    "unblock": Case("user-block", "DELETE", "/api/users/{E}/block/", {"user": 404, "anonymous": 401}),
+    "blocked": Case("users-blocked", "GET", "/api/users/blocked/", {"user": 200, "anonymous": 401}),
+    "msg-report": Case(
+        "message-report", "POST", M + "{M}/report/", direct_statuses(400, 201, 404), lambda w, u: {"reason": "spam"}
+    ),
+    "group-msg-report": Case(
+        "message-report", "POST", M + "{GM}/report/", group_statuses(201, 400, 404), lambda w, u: {"reason": "spam"}
+    ),
+    "me-export": Case(
+        "auth-me-export",
+        "GET",
+        "/api/auth/me/export/",
+        {"user": 200, "anonymous": 401},
+        headers={"X-Password": PASSWORD},
+    ),
+    "me-delete": Case(
+        "auth-me", "DELETE", "/api/auth/me/", {"user": 200, "anonymous": 401}, lambda w, u: {"password": PASSWORD}
+    ),
 }
 
 CELLS = [(name, actor) for name, case in CASES.items() for actor in case.expected]
@@ -287,7 +309,10 @@ def test_matrix(world, api, name, actor):
     payload = case.body(world, user) if case.body else None
     before = row_counts()
 
-    response = client.request(case.method, case.url(world), **({"json": payload} if payload is not None else {}))
+    extra: dict[str, Any] = {"json": payload} if payload is not None else {}
+    if case.headers:
+        extra["headers"] = case.headers
+    response = client.request(case.method, case.url(world), **extra)
 
     assert response.status_code == case.expected[actor], response.text[:300]
     if response.status_code >= 400:
@@ -342,7 +367,7 @@ def test_an_invalid_token_is_401_everywhere(world):
 
 def _route_methods() -> set[tuple[str, str]]:
     routes = set()
-    for pattern in [*chat_urlpatterns, *auth_urlpatterns, *users_urlpatterns]:
+    for pattern in [*chat_urlpatterns, *auth_urlpatterns, *users_urlpatterns, *block_urlpatterns]:
         callback = pattern.callback
         actions = getattr(callback, "actions", None)
         if actions is not None:

@@ -68,7 +68,7 @@ def test_conversation_list(alice, api, others, django_assert_num_queries):
     assert_flat(
         lambda: client.get(CONVERSATIONS),
         lambda: add(others[SMALL:]),
-        5,  # auth, conversations, members, recent message ids, messages
+        6,  # auth, conversations, members, recent message ids, messages, the caller's blocks
         django_assert_num_queries,
         size=len,
     )
@@ -87,7 +87,7 @@ def test_conversation_list_with_large_groups(alice, api, others, django_assert_n
         lambda: member_services.members_add(
             actor=alice, conversation_id=group.pk, user_ids=[u.pk for u in others[SMALL - 1 : LARGE - 1]]
         ),
-        5,
+        6,
         django_assert_num_queries,
         size=lambda data: len(data[0]["participants"]),
     )
@@ -99,7 +99,7 @@ def test_conversation_detail_embeds_messages_in_fixed_queries(alice, bob, api, d
     assert_flat(
         lambda: client.get(conv_url(direct["id"])),
         lambda: send_many(alice, direct["id"], LARGE - SMALL),
-        6,  # auth, membership, conversation, members, recent ids, messages
+        7,  # auth, membership, conversation, members, recent ids, messages, the caller's blocks
         django_assert_num_queries,
         size=lambda data: len(data["messages"]),
     )
@@ -108,11 +108,12 @@ def test_conversation_detail_embeds_messages_in_fixed_queries(alice, bob, api, d
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("?page=1&page_size=50", 4),  # auth, membership, count, page
-        ("?page_size=500", 4),
-        ("?limit=50", 3),  # auth, membership, page: keyset never counts
-        ("?before=999999999&limit=50", 3),
-        ("?after=0&limit=50", 3),
+        # Every page also reads the caller's blocks (`sender_blocked`, SPEC 11).
+        ("?page=1&page_size=50", 5),  # auth, membership, count, page, blocks
+        ("?page_size=500", 5),
+        ("?limit=50", 4),  # auth, membership, page, blocks: keyset never counts
+        ("?before=999999999&limit=50", 4),
+        ("?after=0&limit=50", 4),
     ],
 )
 def test_conversation_messages(alice, bob, api, direct, query, expected, django_assert_num_queries):
@@ -127,7 +128,7 @@ def test_conversation_messages(alice, bob, api, direct, query, expected, django_
     )
 
 
-@pytest.mark.parametrize(("query", "expected"), [("", 3), ("?limit=100", 2)])
+@pytest.mark.parametrize(("query", "expected"), [("", 4), ("?limit=100", 3)])
 def test_global_messages(alice, api, others, query, expected, django_assert_num_queries):
     def add(users: list[User]) -> None:
         for user in users:
@@ -139,7 +140,7 @@ def test_global_messages(alice, api, others, query, expected, django_assert_num_
     assert_flat(
         lambda: client.get(MESSAGES + query),
         lambda: add(others[SMALL:]),
-        expected,  # auth, (count,) page
+        expected,  # auth, (count,) page, the caller's blocks
         django_assert_num_queries,
         size=lambda data: len(data["results"]),
     )
@@ -210,22 +211,24 @@ def test_history_page_with_reactions_replies_mentions(alice, bob, api, direct, d
     small, data = queries(fetch_small)
     assert len(data["results"]) == 5
     assert any(m["reactions"] for m in data["results"]) and any(m["reply_to"] for m in data["results"])
-    assert small == 5  # auth, membership, page (with the reaction counts), the parents' quotes, the caller's reactions
+    # auth, membership, page (with the reaction counts), the parents' quotes, the caller's
+    # reactions, the caller's blocks (sender_blocked)
+    assert small == 6
     add(25)
     with django_assert_num_queries(small):
         response = client.get(conv_url(direct["id"], "messages") + "?limit=50")
     large = body(response)["results"]
     assert len(large) == 50
     assert sum(1 for m in large if m["reply_to"]) == 25 and sum(1 for m in large if m["reactions"]) == 25
-    with django_assert_num_queries(6):  # page mode: the count too
+    with django_assert_num_queries(small + 1):  # page mode: the count too
         client.get(conv_url(direct["id"], "messages") + "?page_size=50")
 
 
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        ("thread", 5),  # auth, parent message, count, page, the parent's quote
-        ("thread?after=0&limit=50", 4),  # auth, parent message, page, the parent's quote
+        ("thread", 6),  # auth, parent message, count, page, the parent's quote, the caller's blocks
+        ("thread?after=0&limit=50", 5),  # auth, parent message, page, the parent's quote, blocks
     ],
 )
 def test_thread(alice, bob, api, direct, path, expected, django_assert_num_queries):

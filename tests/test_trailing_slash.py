@@ -8,6 +8,8 @@ exactly the status it gets with the slash.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Api, body
@@ -33,7 +35,10 @@ def test_every_route_answers_without_its_slash(world, api, name):  # noqa: F811
     if path.split("?")[0].endswith("/"):
         path = without_slash(path)
 
-    response = api(user).request(case.method, path, **({"json": payload} if payload is not None else {}))
+    extra: dict[str, Any] = {"json": payload} if payload is not None else {}
+    if case.headers:
+        extra["headers"] = case.headers
+    response = api(user).request(case.method, path, **extra)
 
     assert response.status_code == case.expected[actor], (case.method, path, response.text[:300])
     assert "text/html" not in response.headers.get("content-type", "")

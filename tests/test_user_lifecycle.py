@@ -51,10 +51,12 @@ def test_erasing_a_user_blanks_their_messages_and_files_everywhere(alice, bob, c
     before = Event.objects.count()
 
     assert user_messages_erase(user_id=alice.pk) == 2
+    assert Event.objects.filter(type=Event.Type.MESSAGE_DELETED).count() == 2 == Event.objects.count() - before
     alice.delete()
 
     assert not stored.storage.exists(stored.name)
-    assert Event.objects.filter(type=Event.Type.MESSAGE_DELETED).count() == 2 == Event.objects.count() - before
+    # Deleted, alice left the group through the service (SPEC 11: no silent membership change).
+    assert Event.objects.filter(type=Event.Type.MEMBER_REMOVED, conversation_id=team["id"]).count() == 1
     assert set(Message.objects.filter(sender_id__isnull=True).values_list("content", "is_deleted")) == {("", True)}
     assert [m["id"] for m in body(api(bob).get(conv_url(team["id"], "messages")))["results"]] == [kept["id"]]
     assert body(api(bob).get(conv_url(direct["id"], "messages")))["results"] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +20,7 @@ from parley.api.params import conversation_cursor, encode_conversation_cursor, q
 from parley.common.errors import InvalidInput, NotFound
 from parley.conf import parley_settings
 from parley.representations import message_json
+from parley.selectors.blocks import blocked_ids, flag_blocked_senders
 from parley.services import conversations as conversation_services
 from parley.services import members as member_services
 from parley.services import messages as message_services
@@ -69,7 +72,15 @@ def conversation_response(request: Request, conversation_id: int, *, code: int =
     )
     if view is None:
         raise NotFound("Conversation not found.")
+    flag_conversations(request, [view])
     return Response(view, status=code)
+
+
+def flag_conversations(request: Request, views: list[dict[str, Any]]) -> None:
+    """`sender_blocked: true` on the embedded messages of users the caller blocked."""
+    blocked = blocked_ids(user_id=current_user(request).pk)
+    for view in views:
+        flag_blocked_senders([*view.get("messages", ()), view.get("last_message")], blocked=blocked)
 
 
 def _mentions(request: Request) -> object:
@@ -122,6 +133,7 @@ class ConversationViewSet(ConversationFeatureActions, ParleyView, viewsets.ViewS
                 request.build_absolute_uri(), "cursor", encode_conversation_cursor(page.next_cursor)
             )
             headers["Link"] = f'<{url}>; rel="next"'
+        flag_conversations(request, page.results)
         return Response(page.results, headers=headers)
 
     @extend_schema(

@@ -20,6 +20,7 @@ from parley.api.serializers import body_value
 from parley.attachments import attachment_response
 from parley.common.errors import InvalidInput, NotFound
 from parley.representations import message_json
+from parley.selectors.blocks import blocked_ids, flag_blocked_senders
 from parley.services import messages as message_services
 from parley.services import reads as read_services
 
@@ -45,7 +46,10 @@ class MessageViewSet(MessageFeatureActions, ParleyView, viewsets.ViewSet):
 
     @extend_schema(responses={200: s.MessageOut, **ERRORS}, tags=["messages"])
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(message_json(access.message_get_for_member(user=current_user(request), message_id=int(pk))))
+        user = current_user(request)
+        data = message_json(access.message_get_for_member(user=user, message_id=int(pk)))
+        flag_blocked_senders([data], blocked=blocked_ids(user_id=user.pk))
+        return Response(data)
 
     @extend_schema(request=None, responses={200: s.MessageOut, **ERRORS}, tags=["messages"])
     @action(detail=True, methods=["post"])

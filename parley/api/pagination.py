@@ -21,6 +21,7 @@ from parley.api.params import query_int
 from parley.common.errors import InvalidInput, NotFound
 from parley.conf import parley_settings
 from parley.models import Message
+from parley.selectors.blocks import blocked_ids, flag_blocked_senders
 
 KEYSET_PARAMS = ("before", "after", "limit")
 
@@ -35,7 +36,14 @@ def _url(request: Request, *, drop: tuple[str, ...] = (), **params: Any) -> str:
 
 
 def message_page_response(request: Request, messages: QuerySet[Message], *, viewer_id: Any = None) -> dict[str, Any]:
-    """A page of `messages`, their reactions' `me` from `viewer_id`'s point of view."""
+    """A page of `messages`, their reactions' `me` from `viewer_id`'s point of view, and
+    `sender_blocked` on those of users the caller blocked."""
+    page = _message_page(request, messages, viewer_id=viewer_id)
+    flag_blocked_senders(page["results"], blocked=blocked_ids(user_id=request.user.pk))
+    return page
+
+
+def _message_page(request: Request, messages: QuerySet[Message], *, viewer_id: Any) -> dict[str, Any]:
     cap = parley_settings.MAX_PAGE_SIZE
     if any(p in request.query_params for p in KEYSET_PARAMS):
         if "page" in request.query_params:

@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from parley.api.conversations import ConversationViewSet
 from parley.api.message_features import MentionsView
 from parley.api.messages import MessageViewSet
+from parley.api.safety import ReportView
 from parley.api.search import SearchView
 
 router = SimpleRouter()
@@ -13,5 +14,6 @@ router.register("messages", MessageViewSet, basename="message")
 urlpatterns = [
     path("mentions/", MentionsView.as_view(), name="mentions"),
     path("search/", SearchView.as_view(), name="search"),
+    path("messages/<int:pk>/report/", ReportView.as_view(), name="message-report"),
     *router.urls,
 ]

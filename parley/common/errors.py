@@ -4,7 +4,8 @@
     ├── InvalidInput              400 "invalid"        (field errors in `fields`)
     ├── NotAuthenticated          401 "not_authenticated"
     ├── Forbidden                 403 "forbidden"
-    │   └── NotParticipant        403 "not_participant"
+    │   ├── NotParticipant        403 "not_participant"
+    │   └── Blocked               403 "blocked"        (a block between the two users)
     ├── NotFound                  404 "not_found"
     ├── (IntegrityError)          409 "conflict"       (a race no service resolved)
     ├── ResyncRequired            410 "resync_required" (events before `since` were pruned)
@@ -73,6 +74,11 @@ class Forbidden(AppError):
 class NotParticipant(Forbidden):
     code = "not_participant"
     default_detail = "You are not a participant of this conversation."
+
+
+class Blocked(Forbidden):
+    code = "blocked"
+    default_detail = "You cannot do that: one of you has blocked the other."
 
 
 class NotFound(AppError):

@@ -14,6 +14,7 @@ from parley.attachments import attachment_discard
 from parley.common.errors import InvalidInput
 from parley.conf import parley_settings
 from parley.models import Conversation, Event, Membership, Message
+from parley.services.blocks import block_refusal_check
 from parley.services.members import member_remove
 from parley.services.sequencing import conversation_write
 from parley.services.validation import clean_title, clean_user_id, clean_user_id_list
@@ -49,6 +50,7 @@ def conversation_start_direct(*, user: User, other_user_id: object) -> tuple[Con
     if other_id == user.pk:
         raise InvalidInput("You cannot start a conversation with yourself.", field="user2", code="self_conversation")
     _active_users([other_id], field="user2")
+    block_refusal_check(user=user, other_ids=[other_id])
     low, high = sorted((user.pk, other_id))
     key = f"{low}:{high}"
     existing = Conversation.objects.filter(direct_key=key).first()
@@ -82,6 +84,7 @@ def conversation_create_group(*, creator: User, title: object, participant_ids: 
             f"A group has at most {parley_settings.MAX_GROUP_MEMBERS} members.", field="participants", code="group_full"
         )
     _active_users(ids, field="participants")
+    block_refusal_check(user=creator, other_ids=ids)
     now = timezone.now()
     with transaction.atomic():
         conversation = Conversation.objects.create(

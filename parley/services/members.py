@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Max
@@ -11,8 +11,9 @@ from parley import access, events
 from parley.common.errors import InvalidInput, NotFound
 from parley.conf import parley_settings
 from parley.models import Conversation, Event, Membership, Message
+from parley.services.blocks import block_refusal_check
 from parley.services.reads import messages_mark_read_by_all
-from parley.services.sequencing import conversation_write
+from parley.services.sequencing import ConversationWrite, conversation_write
 from parley.services.validation import clean_user_id, clean_user_id_list
 from parley.users import User, display_name, wire_id
 
@@ -41,6 +42,7 @@ def members_add(*, actor: User, conversation_id: int, user_ids: object) -> list[
         new = [u for u in users if u.pk not in present]
         if not new:
             return []
+        block_refusal_check(user=actor, other_ids=[u.pk for u in new])
         if len(present) + len(new) > parley_settings.MAX_GROUP_MEMBERS:
             raise InvalidInput(
                 f"A group has at most {parley_settings.MAX_GROUP_MEMBERS} members.",
@@ -77,28 +79,36 @@ def member_remove(*, actor: User, conversation_id: int, user_id: object) -> None
     with conversation_write(conversation_id, member=actor) as write:
         if target_id != actor.pk:  # and still an admin, now that it is locked
             access.membership_require_admin(write.membership)  # type: ignore[arg-type]
-        target = access.member_rows(conversation_id=conversation_id, user_id=target_id).first()
-        if target is None:
-            raise NotFound("That user is not a member of this conversation.", code="not_member")
-        target.delete()
-        remaining = Membership.objects.filter(conversation_id=conversation_id).order_by("joined_at", "id")
-        if not remaining.exists():
-            write.conversation.delete()
-            events.publish_on_commit(
-                events.conversation_removed(conversation_id=conversation_id, reason="left"), users=[target_id]
-            )
-            return
-        if target.role == Membership.Role.ADMIN and not remaining.filter(role=Membership.Role.ADMIN).exists():
-            successor = remaining.first()
-            assert successor is not None
-            Membership.objects.filter(pk=successor.pk).update(role=Membership.Role.ADMIN)
-        # Messages that waited only for the removed member are now read by everyone.
-        messages_mark_read_by_all(conversation_id=conversation_id)
-        write.append(Event.Type.MEMBER_REMOVED, actor_id=actor.pk, data={"user": wire_id(target_id)})
         reason: Literal["left", "removed"] = "left" if target_id == actor.pk else "removed"
-        write.publish_after(
-            events.conversation_removed(conversation_id=conversation_id, reason=reason), users=[target_id]
+        member_remove_locked(write, target_id=target_id, actor_id=actor.pk, reason=reason)
+
+
+def member_remove_locked(
+    write: ConversationWrite, *, target_id: Any, actor_id: Any, reason: Literal["left", "removed"]
+) -> None:
+    """Remove a member of the locked group (the caller checked who may): `member.removed`
+    for the group, `conversation.removed` for the member's sockets; the last admin's
+    successor named; an emptied group deleted."""
+    conversation_id = write.conversation.pk
+    target = access.member_rows(conversation_id=conversation_id, user_id=target_id).first()
+    if target is None:
+        raise NotFound("That user is not a member of this conversation.", code="not_member")
+    target.delete()
+    remaining = Membership.objects.filter(conversation_id=conversation_id).order_by("joined_at", "id")
+    if not remaining.exists():
+        write.conversation.delete()
+        events.publish_on_commit(
+            events.conversation_removed(conversation_id=conversation_id, reason="left"), users=[target_id]
         )
+        return
+    if target.role == Membership.Role.ADMIN and not remaining.filter(role=Membership.Role.ADMIN).exists():
+        successor = remaining.first()
+        assert successor is not None
+        Membership.objects.filter(pk=successor.pk).update(role=Membership.Role.ADMIN)
+    # Messages that waited only for the removed member are now read by everyone.
+    messages_mark_read_by_all(conversation_id=conversation_id)
+    write.append(Event.Type.MEMBER_REMOVED, actor_id=actor_id, data={"user": wire_id(target_id)})
+    write.publish_after(events.conversation_removed(conversation_id=conversation_id, reason=reason), users=[target_id])
 
 
 def member_leave(*, user: User, conversation_id: int) -> None:

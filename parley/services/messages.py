@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from parley import access, events, metrics
 from parley.attachments import StoredAttachment, attachment_discard, attachment_store
-from parley.common.errors import NotFound
+from parley.common.errors import Blocked, NotFound
 from parley.common.ratelimit import rate_limit_hit
 from parley.models import Event, Membership, Message, MessageEdit, MessageMention
 from parley.representations import message_json
@@ -108,6 +108,8 @@ def _message_insert(
                     message_id=inserted.id, conversation_id=conversation_id, user_ids=targets
                 )
     except sending.Refused as refused:
+        if refused.is_member and refused.is_blocked and not refused.is_duplicate:
+            raise Blocked() from None
         if refused.is_duplicate:
             earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
             if earlier is not None:

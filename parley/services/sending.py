@@ -9,7 +9,8 @@ nine statements were nine round trips. Here:
    queue and `seq` stays gapless.
 2. One statement, which starts after the lock and so sees a removal that committed
    while we waited: is the sender a member (parley.access.MEMBER_SQL, the same rule as
-   every other path), and is this `client_id` new? Only then
+   every other path), is this `client_id` new, and, in a direct conversation, has
+   neither side blocked the other (parley.services.blocks)? Only then
    number the event (`last_seq + 1`), take the message id from its sequence, insert
    the message and its event, and count it unread for everyone else
    (data-modifying CTEs). A refusal changes nothing, so there is nothing to undo.
@@ -31,18 +32,31 @@ from django.db import connection, transaction
 
 from parley.access import MEMBER_SQL
 from parley.attachments import StoredAttachment
-from parley.models import Event
+from parley.models import Block, Conversation, Event, Membership
 from parley.users import user_db_value
 
-# The member/duplicate gate: evaluated after the lock, for both backends. Membership is
-# parley.access's rule, in its SQL form.
+# A block between the sender and the other member of a direct conversation, either way
+# (parley.services.blocks): read after the lock, so a block committed while this send
+# waited for it is seen.
+_BLOCKED_SQL = f"""EXISTS (
+    SELECT 1 FROM {Conversation._meta.db_table} c
+    JOIN {Membership._meta.db_table} other ON other.conversation_id = c.id AND other.user_id <> %(user)s
+    JOIN {Block._meta.db_table} b
+        ON (b.blocker_id = %(user)s AND b.blocked_id = other.user_id)
+        OR (b.blocked_id = %(user)s AND b.blocker_id = other.user_id)
+    WHERE c.id = %(conversation)s AND c.kind = 'direct'
+)"""  # noqa: S608 - the models' own table names
+
+# The member/duplicate/block gate: evaluated after the lock, for both backends.
+# Membership is parley.access's rule, in its SQL form.
 _GATE = f"""
     SELECT
         {MEMBER_SQL},
         %(client_id)s IS NOT NULL AND EXISTS (
             SELECT 1 FROM parley_message
             WHERE conversation_id = %(conversation)s AND sender_id = %(sender)s AND client_id = %(client_id)s
-        )
+        ),
+        {_BLOCKED_SQL}
 """  # noqa: S608 - composed of constants; every value is a bound parameter
 
 _MESSAGE_COLUMNS = """
@@ -65,12 +79,12 @@ _UNREAD = """
 _PG_LOCK = "SELECT 1 FROM parley_conversation WHERE id = %(conversation)s FOR UPDATE"
 # After the lock: the gate, then every write, numbered from the conversation row.
 _PG_WRITE = f"""
-    WITH gate (is_member, is_duplicate) AS ({_GATE}),
+    WITH gate (is_member, is_duplicate, is_blocked) AS ({_GATE}),
     conversation AS (
         UPDATE parley_conversation
         SET last_seq = last_seq + 1, updated_at = %(now)s,
             last_message_id = nextval(pg_get_serial_sequence('parley_message', 'id'))
-        WHERE id = %(conversation)s AND (SELECT is_member AND NOT is_duplicate FROM gate)
+        WHERE id = %(conversation)s AND (SELECT is_member AND NOT is_duplicate AND NOT is_blocked FROM gate)
         RETURNING last_seq, last_message_id
     ),
     message AS (
@@ -83,7 +97,8 @@ _PG_WRITE = f"""
         SELECT %(conversation)s, seq, %(type)s, id, %(sender)s, '{{}}', %(now)s FROM message
     ),
     unread AS ({_UNREAD} AND EXISTS (SELECT 1 FROM message))
-    SELECT gate.is_member, gate.is_duplicate, message.id, message.seq FROM gate LEFT JOIN message ON true
+    SELECT gate.is_member, gate.is_duplicate, gate.is_blocked, message.id, message.seq
+    FROM gate LEFT JOIN message ON true
 """  # noqa: S608 - composed of this module's constants; every value is a bound parameter
 
 _SQLITE_LOCK = """
@@ -102,10 +117,13 @@ _SQLITE_LAST_MESSAGE = "UPDATE parley_conversation SET last_message_id = %(id)s 
 class Refused(Exception):
     """The gate said no (on SQLite, raised inside the transaction, which rolls back)."""
 
-    def __init__(self, *, conversation_exists: bool, is_member: bool, is_duplicate: bool) -> None:
+    def __init__(
+        self, *, conversation_exists: bool, is_member: bool, is_duplicate: bool, is_blocked: bool = False
+    ) -> None:
         self.conversation_exists = conversation_exists
         self.is_member = is_member
         self.is_duplicate = is_duplicate
+        self.is_blocked = is_blocked
 
 
 @dataclass(frozen=True)
@@ -179,9 +197,14 @@ def _insert_postgresql(params: dict[str, Any]) -> Inserted:
 
 
 def _outcome(conversation_exists: bool, row: tuple[Any, ...]) -> Inserted:
-    is_member, is_duplicate, message_id, seq = row
+    is_member, is_duplicate, is_blocked, message_id, seq = row
     if message_id is None:
-        raise Refused(conversation_exists=conversation_exists, is_member=is_member, is_duplicate=is_duplicate)
+        raise Refused(
+            conversation_exists=conversation_exists,
+            is_member=is_member,
+            is_duplicate=is_duplicate,
+            is_blocked=is_blocked,
+        )
     return Inserted(id=message_id, seq=seq)
 
 
@@ -192,9 +215,14 @@ def _insert_portable(cursor: Any, params: dict[str, Any]) -> Inserted:
         raise Refused(conversation_exists=False, is_member=False, is_duplicate=False)
     params["seq"] = locked[0]
     cursor.execute(_GATE, params)
-    is_member, is_duplicate = cursor.fetchone()
-    if not is_member or is_duplicate:
-        raise Refused(conversation_exists=True, is_member=bool(is_member), is_duplicate=bool(is_duplicate))
+    is_member, is_duplicate, is_blocked = cursor.fetchone()
+    if not is_member or is_duplicate or is_blocked:
+        raise Refused(
+            conversation_exists=True,
+            is_member=bool(is_member),
+            is_duplicate=bool(is_duplicate),
+            is_blocked=bool(is_blocked),
+        )
     cursor.execute(_SQLITE_INSERT_MESSAGE, params)
     params["id"] = cursor.fetchone()[0]
     cursor.execute(_SQLITE_INSERT_EVENT, params)

@@ -1,15 +1,17 @@
-"""Account writes: registration, logout, password change."""
+"""Account writes: registration, logout, password change, closing an account; the export."""
 
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from parley.common.errors import InvalidInput, NotAuthenticated
-from parley.services.users import user_sockets_close
+from parley.selectors.export import user_export_data
+from parley.services.users import user_account_close, user_sockets_close
 from server.accounts.models import RevokedSession, User
 from server.accounts.tokens import SESSION_CLAIM, token_pair_for_user
 
@@ -64,3 +66,26 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     user_id = user.pk
     user_sockets_close(user_id=user_id, reason="password_changed")
     return token_pair_for_user(user)
+
+
+def password_confirm(*, user: User, password: object) -> None:
+    """400 `password_required` without a password, `wrong_password` with a wrong one."""
+    if not isinstance(password, str) or not password:
+        raise InvalidInput("Confirm with your password.", field="password", code="password_required")
+    if not user.check_password(password):
+        raise InvalidInput("The password is wrong.", field="password", code="wrong_password")
+
+
+def account_delete(*, user: User, password: object, erase: bool) -> int:
+    """`DELETE /api/auth/me/`: password-checked, then parley's account closing (the
+    user deactivated, their sockets closed; with `erase`, their messages and files
+    gone). Returns how many messages were erased."""
+    password_confirm(user=user, password=password)
+    return user_account_close(user=user, erase=erase)
+
+
+def account_export(*, user: User, password: object) -> dict[str, object]:
+    """`GET /api/auth/me/export/`: the profile and parley's data of the user."""
+    password_confirm(user=user, password=password)
+    profile = {"id": user.pk, "username": user.username, "email": user.email, "date_joined": user.date_joined}
+    return {"profile": profile, **user_export_data(user_id=user.pk), "exported_at": timezone.now()}

@@ -92,3 +92,23 @@ class PasswordChangeIn(serializers.Serializer):
 class UserSearchIn(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=20)
+
+
+class AccountDeleteIn(serializers.Serializer):
+    password = serializers.CharField(help_text="The current password, to confirm.", trim_whitespace=False)
+    erase = serializers.BooleanField(
+        required=False, default=False, help_text="Also blank every message you sent and remove its files."
+    )
+
+
+class AccountDeletedOut(serializers.Serializer):
+    deactivated = serializers.BooleanField()
+    erased_messages = serializers.IntegerField()
+
+
+class ExportOut(serializers.Serializer):
+    profile = MeOut()
+    conversations = serializers.ListField(child=serializers.DictField())
+    messages = serializers.ListField(child=serializers.DictField())
+    blocked = serializers.ListField(child=serializers.DictField())
+    exported_at = serializers.DateTimeField()

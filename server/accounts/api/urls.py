@@ -11,6 +11,7 @@ auth_urlpatterns = [
     re_path(r"^refresh-token/?$", views.RefreshTokenAliasView.as_view(), name="auth-refresh-token"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
+    path("me/export/", views.ExportView.as_view(), name="auth-me-export"),
     path("password/", views.PasswordChangeView.as_view(), name="auth-password"),
 ]
 

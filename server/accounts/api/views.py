@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.fields import BooleanField
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from parley.common.errors import InvalidInput
 from parley.common.openapi import ErrorDocumentingSchema
 from parley.common.ratelimit import rate_limit_give_back, rate_limit_hit
 from server.accounts import selectors, services
@@ -97,6 +100,54 @@ class MeView(APIView):
     @extend_schema(responses={200: s.MeOut}, tags=["auth"])
     def get(self, request: Request) -> Response:
         return Response(s.MeOut(current_user(request)).data)
+
+    @extend_schema(
+        request=s.AccountDeleteIn,
+        responses={
+            200: s.AccountDeletedOut,
+            400: OpenApiResponse(description="No password (`password_required`) or a wrong one (`wrong_password`)"),
+        },
+        tags=["auth"],
+        description="Close your account: confirmed with your password, it is deactivated (no token or socket "
+        "of yours works again); with `erase: true` every message you sent is blanked and its file removed.",
+    )
+    def delete(self, request: Request) -> Response:
+        data = request.data if hasattr(request.data, "get") else {}
+        try:
+            erase = BooleanField().to_internal_value(data.get("erase", False))
+        except ValidationError:
+            raise InvalidInput("Must be true or false.", field="erase", code="invalid") from None
+        erased = services.account_delete(user=current_user(request), password=data.get("password"), erase=erase)
+        return Response({"deactivated": True, "erased_messages": erased})
+
+
+CONFIRM_HEADER = "X-Password"
+
+
+class ExportView(APIView):
+    schema = ErrorDocumentingSchema()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                CONFIRM_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Your password, to confirm (a header: a query string would be logged).",
+            )
+        ],
+        responses={
+            200: s.ExportOut,
+            400: OpenApiResponse(description="No password (`password_required`) or a wrong one (`wrong_password`)"),
+        },
+        tags=["auth"],
+        description="Your data as a JSON download: your profile, your conversations' metadata, "
+        "the messages you sent and the users you blocked.",
+    )
+    def get(self, request: Request) -> Response:
+        data = services.account_export(user=current_user(request), password=request.headers.get(CONFIRM_HEADER))
+        return Response(data, headers={"Content-Disposition": 'attachment; filename="parley-export.json"'})
 
 
 class PasswordChangeView(APIView):

@@ -7,10 +7,12 @@ import * as actions from "./actions.js";
 import { h, icon } from "./dom.js";
 import { store, subscribe } from "./state.js";
 import { renderAuth } from "./views/auth.js";
+import { mountBlockControls } from "./views/block.js";
 import { detailsDialog } from "./views/details.js";
 import { confirmDialog, imageDialog, newChatDialog, newGroupDialog } from "./views/dialogs.js";
 import { createPane } from "./views/pane.js";
 import { createSearch } from "./views/search.js";
+import { mountSettings } from "./views/settings.js";
 import { createSidebar } from "./views/sidebar.js";
 import { mountToasts, toast } from "./views/toast.js";
 
@@ -37,6 +39,7 @@ function applyRoute() {
   shell.pane.show(id);
   shell.layout.classList.toggle("show-pane", id !== null);
   shell.sidebar.render();
+  shell.blocks.update();
   if (id !== null && window.matchMedia("(min-width: 721px)").matches) shell.pane.focusComposer();
 }
 
@@ -93,7 +96,9 @@ function buildShell() {
   const layout = h("div.layout", { id: "layout" }, sidebar.el, pane.el);
   root.replaceChildren(layout);
   mountToasts(root);
-  shell = { sidebar, pane, layout };
+  const blocks = mountBlockControls(pane.el);
+  mountSettings(sidebar.el, { onDeleted: () => actions.logout() });
+  shell = { sidebar, pane, layout, blocks };
 
   unsubscribe = subscribe((topics) => {
     if (!shell) return;
@@ -112,6 +117,7 @@ function buildShell() {
     }
     if (topics.has("connection")) sidebar.renderConnection();
     pane.update(topics);
+    shell.blocks.update();
   });
   sidebar.renderConnection();
   applyRoute();
