@@ -6,6 +6,7 @@ import { dayKey, formatDay, formatFull, formatSize, formatTime, parseDate } from
 import { isReadByOthers, store } from "../state.js";
 import * as actions from "../actions.js";
 import { attachmentUrl, downloadAttachment } from "../attachments.js";
+import { linkify } from "../linkify.js";
 
 function isImage(msg) {
   return Boolean(msg.attachment && msg.attachment_type && msg.attachment_type.startsWith("image/"));
@@ -116,7 +117,7 @@ export function messageView(conv, msg, { showSender, editing, handlers }) {
     {},
     showSender && !mine ? h("div.sender", {}, msg.sender_name) : null,
     attachmentView(msg, handlers),
-    msg.content ? h("p.text", {}, msg.content) : null,
+    msg.content ? h("p.text", {}, linkify(msg.content)) : null,
     h(
       "div.meta",
       {},
