@@ -6,6 +6,7 @@
 import * as api from "./api.js";
 import { revokeAttachments } from "./attachments.js";
 import { ChatSocket } from "./socket.js";
+import { fillTombstones, pageStartSeq } from "./tombstones.js";
 import {
   applyFrame,
   dropConversation,
@@ -178,6 +179,7 @@ export async function openHistory(id) {
   conv.hasOlder = page.previous !== null;
   conv.historyLoaded = true;
   touch(`messages:${id}`);
+  fillTombstones(conv, { fromSeq: pageStartSeq(page.results, conv.hasOlder) });
 }
 
 /** The keyset page just older than the oldest loaded message; false when there is none. */
@@ -188,9 +190,11 @@ export async function loadOlder(id) {
   touch(`messages:${id}`);
   try {
     const oldest = Math.min(...conv.messages.keys());
+    const toSeq = conv.messages.get(oldest)?.seq;
     const page = await api.messagesPage(id, { before: oldest, limit: 50 });
     for (const msg of page.results) upsertMessage(msg);
     conv.hasOlder = page.previous !== null;
+    fillTombstones(conv, { fromSeq: pageStartSeq(page.results, conv.hasOlder), toSeq: toSeq ?? Infinity });
     return page.results.length > 0;
   } finally {
     conv.loadingOlder = false;

@@ -308,6 +308,11 @@ export const leaveConversation = (id) => request("POST", `${CONV}${id}/leave/`);
 export const messagesPage = (id, { before, limit = 50 } = {}) =>
   request("GET", `${CONV}${id}/messages/`, { query: { before, limit } });
 
+/** Durable events after `since` (the same frames as the socket); for the placeholders
+ * of deleted messages in a history page. */
+export const conversationEvents = (id, since, limit = 500) =>
+  request("GET", `${CONV}${id}/events/`, { query: { since, limit } });
+
 export const sendMessage = (id, content, clientId) =>
   request("POST", `${CONV}${id}/send_message/`, { json: { content, client_id: clientId } });
 export const sendFile = (id, file, clientId, opts) =>

@@ -71,6 +71,7 @@ function newConversation(id) {
     messages: null, // Map id -> message once the history was opened
     hasOlder: false,
     deletedIds: new Set(),
+    tombstones: new Map(), // id -> {id, sender, sender_name, timestamp} of a deleted message
     typing: new Map(), // user id -> {username, until}
   };
 }
@@ -169,7 +170,7 @@ export function upsertMessage(msg, { live = false } = {}) {
     return;
   }
   if (msg.is_deleted) {
-    removeMessage(conv.id, msg.id);
+    removeMessage(conv.id, msg.id, msg);
     return;
   }
   if (conv.deletedIds.has(msg.id)) return;
@@ -193,12 +194,15 @@ export function upsertMessage(msg, { live = false } = {}) {
   if (live && conv.typing.delete(msg.sender)) touch(`typing:${conv.id}`);
 }
 
-export function removeMessage(conversationId, messageId) {
+/** Forget a deleted message; where the history is open, a placeholder takes its place
+ * (from the message as it was known, or `info`: the deleted message's own JSON). */
+export function removeMessage(conversationId, messageId, info = null) {
   const conv = store.conversations.get(conversationId);
   if (!conv) return;
+  const known = (conv.messages && conv.messages.get(messageId)) || (conv.lastMessage?.id === messageId && conv.lastMessage);
+  addTombstone(conv, known || info);
   if (conv.deletedIds.has(messageId)) return;
   conv.deletedIds.add(messageId);
-  const known = (conv.messages && conv.messages.get(messageId)) || (conv.lastMessage?.id === messageId && conv.lastMessage);
   if (messageId > conv.lastReadId && conv.unread > 0) {
     // The server no longer counts a deleted message as unread.
     if (!known) hooks.resync(conv.id);
@@ -212,6 +216,25 @@ export function removeMessage(conversationId, messageId) {
     if (!conv.messages) hooks.resync(conv.id); // ask the server for the new preview
     touch("conversations");
   }
+}
+
+/** Remember where a deleted message was, for its "message deleted" placeholder. */
+export function addTombstone(conv, msg) {
+  if (!msg || !conv.messages || conv.tombstones.has(msg.id)) return;
+  // Older than the loaded window: its place is shown when that page is loaded.
+  if (conv.hasOlder && conv.messages.size && msg.id < Math.min(...conv.messages.keys())) return;
+  const { id, sender, sender_name: senderName, timestamp } = msg;
+  conv.tombstones.set(id, { id, conversation: conv.id, sender, sender_name: senderName, timestamp, is_deleted: true });
+  touch(`messages:${conv.id}`);
+}
+
+/** What the message list shows: the loaded messages and the placeholders of deleted
+ * ones, oldest first. */
+export function timeline(conv) {
+  if (!conv.messages) return [];
+  const rows = [...conv.messages.values()];
+  for (const [id, stone] of conv.tombstones) if (!conv.messages.has(id)) rows.push(stone);
+  return rows.sort((a, b) => a.id - b.id);
 }
 
 /** The loaded messages of a conversation, oldest first. */

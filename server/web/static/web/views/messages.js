@@ -150,6 +150,22 @@ export function messageView(conv, msg, { showSender, editing, handlers }) {
   return li;
 }
 
+/** Where a deleted message was: who and when, never what. */
+export function tombstoneView(conv, msg, { showSender }) {
+  const mine = store.me && msg.sender === store.me.id;
+  return h(
+    "li",
+    { class: `message deleted ${mine ? "mine" : "theirs"}`, id: `m-${msg.id}`, dataset: { id: msg.id, deleted: "true" } },
+    h(
+      "div.bubble",
+      {},
+      showSender && !mine && msg.sender_name ? h("div.sender", {}, msg.sender_name) : null,
+      h("p.deleted-text", {}, icon("trash", "inline-icon"), mine ? "You deleted this message" : "Message deleted"),
+      msg.timestamp ? h("div.meta", {}, timeEl(msg.timestamp)) : null,
+    ),
+  );
+}
+
 export function pendingView(item, handlers) {
   const status = item.status === "sending" ? "pending" : item.status;
   const li = h("li.message.mine.pending", { dataset: { clientId: item.clientId, status } });
@@ -210,6 +226,12 @@ export function reconcile(list, conv, messages, pending, { editingId, handlers, 
       lastSender = null;
     }
     const showSender = conv.kind === "group" && msg.sender !== lastSender;
+    if (msg.is_deleted) {
+      wanted.push({ key: `m:${msg.id}`, sig: `deleted|${showSender}`, make: () => tombstoneView(conv, msg, { showSender }) });
+      lastDay = day;
+      lastSender = msg.sender;
+      continue;
+    }
     const mine = store.me && msg.sender === store.me.id;
     const status = mine ? (isReadByOthers(conv, msg) ? "read" : "sent") : "";
     const editing = editingId === msg.id;

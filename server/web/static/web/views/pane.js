@@ -2,7 +2,7 @@
 // scroll up, the reader's position kept), typing line, and the composer.
 
 import { avatar, h, icon, replaceChildren } from "../dom.js";
-import { conversationName, messageList, others, store, typingNames } from "../state.js";
+import { conversationName, messageList, others, store, timeline, typingNames } from "../state.js";
 import * as actions from "../actions.js";
 import { createComposer } from "./composer.js";
 import { reconcile } from "./messages.js";
@@ -182,7 +182,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     const anchor = [...list.children].find((li) => li.dataset.id);
     const anchorTop = anchor ? anchor.offsetTop : 0;
     const pending = [...store.outbox.values()].filter((item) => item.conversation === conv.id);
-    reconcile(list, conv, messageList(conv), pending, { editingId, handlers, cache });
+    reconcile(list, conv, timeline(conv), pending, { editingId, handlers, cache });
     if (!conv.historyLoaded) historyTop.textContent = "Loading messages…";
     else if (conv.loadingOlder) historyTop.textContent = "Loading older messages…";
     else if (conv.hasOlder) historyTop.textContent = "";
