@@ -5,6 +5,7 @@
 
 import * as api from "./api.js";
 import { revokeAttachments } from "./attachments.js";
+import { fileRefusal, overLimit } from "./errors.js";
 import { ChatSocket } from "./socket.js";
 import { fillTombstones, pageStartSeq } from "./tombstones.js";
 import {
@@ -237,7 +238,7 @@ async function deliver(item) {
   try {
     let message;
     if (item.file) {
-      message = await api.sendFile(item.conversation, item.file, item.clientId, {
+      message = await api.sendFile(item.conversation, item.file, item.content, item.clientId, {
         onProgress: (loaded, total) => {
           item.progress = total ? loaded / total : 0;
           touch(`outbox:${item.conversation}`);
@@ -256,7 +257,12 @@ async function deliver(item) {
       item.status = "queued"; // the server is unreachable: sent again after reconnecting
     } else {
       item.status = "failed";
-      item.error = error.message;
+      item.error =
+        error.status === 413 && item.file
+          ? `“${item.file.name}” was not sent: ${
+              item.file.size > limits.attachmentBytes ? overLimit(item.file.size, limits.attachmentBytes) : "it is over the server's upload limit"
+            }.`
+          : error.message;
     }
   }
   touch(`outbox:${item.conversation}`);
@@ -278,16 +284,15 @@ export function discard(clientId) {
   touch(`outbox:${item.conversation}`);
 }
 
-/** Refuses a file over the limit before any byte is sent. */
-export function sendFile(conversationId, file) {
-  if (file.size > limits.attachmentBytes) {
-    throw new Error(`"${file.name}" is too large to send`);
-  }
-  if (file.size === 0) throw new Error(`"${file.name}" is empty`);
+/** A file, and the text that goes with it, as one message. Refuses a file over the
+ * limit before any byte is sent. */
+export function sendFile(conversationId, file, content = "") {
+  const refusal = fileRefusal(file, limits.attachmentBytes);
+  if (refusal) throw new Error(refusal);
   const item = {
     clientId: uid(),
     conversation: conversationId,
-    content: "",
+    content,
     file,
     progress: 0,
     timestamp: new Date().toISOString(),

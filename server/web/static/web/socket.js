@@ -13,6 +13,7 @@
 //     rejects with the `error` frame that echoes its `ref`.
 
 import { accessExpiresIn, accessToken, refreshTokens } from "./api.js";
+import { socketErrorText } from "./errors.js";
 
 const PING_EVERY_MS = 25000;
 const PONG_TIMEOUT_MS = 10000;
@@ -22,7 +23,7 @@ const MAX_DELAY_MS = 30000;
 
 export class SocketError extends Error {
   constructor(code, detail) {
-    super(detail || code);
+    super(socketErrorText(code, detail));
     this.code = code;
   }
 }

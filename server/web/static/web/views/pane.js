@@ -71,6 +71,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     typing,
     announcer,
     composer.error,
+    composer.staged,
     composer.form,
     composer.hint,
   );
