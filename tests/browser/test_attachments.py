@@ -37,9 +37,7 @@ def test_picked_file_is_previewed_and_sent_with_the_text(ui, parley_server: Live
     # Removing it sends nothing; another file shows its name and size.
     page.get_by_role("button", name="Remove pixel.png").click()
     expect(page.locator(".staged-file")).to_have_count(0)
-    page.set_input_files(
-        "#file-input", files=[{"name": "plan.txt", "mimeType": "text/plain", "buffer": b"x" * 2048}]
-    )
+    page.set_input_files("#file-input", files=[{"name": "plan.txt", "mimeType": "text/plain", "buffer": b"x" * 2048}])
     expect(page.locator(".staged-file .file-name")).to_have_text("plan.txt")
     expect(page.locator(".staged-file .file-size")).to_have_text("2 KB")
     expect(page.locator(".staged-file img")).to_have_count(0)
@@ -67,7 +65,9 @@ def test_picked_file_is_previewed_and_sent_with_the_text(ui, parley_server: Live
 
     # The server holds exactly these two messages, each with its text and its file.
     conversation_id = page.evaluate("() => Number(location.hash.split('/').pop())")
-    with parley_server.api(alice.page.evaluate("() => JSON.parse(localStorage.getItem('parley.tokens')).access")) as client:
+    with parley_server.api(
+        alice.page.evaluate("() => JSON.parse(localStorage.getItem('parley.tokens')).access")
+    ) as client:
         history = client.get(f"/api/chat/conversations/{conversation_id}/messages/").json()["results"]
     assert [(m["content"], m["attachment_name"]) for m in history] == [
         ("Here is the plan", "plan.txt"),
