@@ -23,6 +23,7 @@ Every path asks through these functions:
         a transaction, first takes the conversation's row lock (parley.services.sequencing)
     conversation_get_for_member, user_is_member
     message_get_for_member, message_get_for_sender
+    message_pin_allowed     pins: admins in a group, either side in a direct chat
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from parley.common.errors import AppError, Forbidden, NotFound, NotParticipant
+from parley.common.errors import AppError, Forbidden, InvalidInput, NotFound, NotParticipant
 from parley.models import Conversation, Membership, Message
 from parley.users import User
 
@@ -97,17 +98,26 @@ def membership_require_admin(membership: Membership) -> None:
         raise Forbidden("Only an admin of this conversation may do that.", code="not_admin")
 
 
-def message_get_for_member(*, user: User, message_id: int) -> Message:
-    """A live message of one of the caller's conversations, with its sender loaded."""
-    message = (
-        Message.objects.select_related("sender")
-        .filter(pk=message_id, is_deleted=False)
-        .annotate(caller_is_member=Exists(member_rows(conversation_id=OuterRef("conversation_id"), user_id=user.pk)))
-        .first()
-    )
+def message_get_for_member(*, user: User, message_id: int, deleted_is_error: bool = False) -> Message:
+    """A live message of one of the caller's conversations, with its sender loaded.
+
+    `deleted_is_error`: a member asking to act on a deleted message of their own
+    conversation is told so (400 `message_deleted`); anyone else still gets 404."""
+    messages = Message.objects.select_related("sender").filter(pk=message_id)
+    if not deleted_is_error:
+        messages = messages.filter(is_deleted=False)
+    message = messages.annotate(
+        caller_is_member=Exists(member_rows(conversation_id=OuterRef("conversation_id"), user_id=user.pk))
+    ).first()
     if message is None or not message.caller_is_member:  # type: ignore[attr-defined]
         raise NotFound("Message not found.")
+    if message.is_deleted:
+        raise message_deleted()
     return message
+
+
+def message_deleted() -> AppError:
+    return InvalidInput("That message was deleted.", code="message_deleted")
 
 
 def message_get_for_sender(*, user: User, message_id: int) -> Message:
@@ -115,3 +125,9 @@ def message_get_for_sender(*, user: User, message_id: int) -> Message:
     if message.sender_id != user.pk:
         raise Forbidden("Only the sender may change this message.", code="not_sender")
     return message
+
+
+def message_pin_allowed(membership: Membership) -> None:
+    """Who may pin or unpin in a conversation (its `conversation` loaded)."""
+    if membership.conversation.kind == Conversation.Kind.GROUP:
+        membership_require_admin(membership)

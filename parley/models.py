@@ -119,6 +119,13 @@ class Message(models.Model):
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # SPEC 10: the parent of a reply (same conversation), the members mentioned (their ids
+    # as stored, fixed at send), and when the message was pinned (NULL: not pinned).
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    mentions = models.JSONField(default=list, blank=True)
+    pinned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -133,6 +140,11 @@ class Message(models.Model):
             models.Index(fields=["conversation", "id"], condition=Q(is_deleted=False), name="parley_msg_live_idx"),
             # Messages still waiting for a reader; scanned when a read pointer moves.
             models.Index(fields=["conversation", "id"], condition=Q(is_read=False), name="parley_msg_unread_idx"),
+            # A thread (the replies to one message) and a conversation's pins, both small.
+            models.Index(fields=["reply_to", "id"], condition=Q(reply_to__isnull=False), name="parley_msg_reply_idx"),
+            models.Index(
+                fields=["conversation", "pinned_at"], condition=Q(pinned_at__isnull=False), name="parley_msg_pinned_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,3 +209,57 @@ class ExternalIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} -> user {self.user_id}"
+
+
+# --- Chat features (SPEC 10): reactions, mentions, edit history --------------------------------
+
+
+class Reaction(models.Model):
+    """One user's reaction with one emoji (normalised, parley.services.emoji) to a message."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Leads with the message: also the index a page's reaction summary reads.
+            models.UniqueConstraint(fields=["message", "emoji", "user"], name="parley_reaction_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"
+
+
+class MessageMention(models.Model):
+    """A member mentioned by a message: the source of the mentions list and of
+    `Membership.unread_mentions`."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+", db_index=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="parley_mention_unique")]
+        indexes = [
+            # The caller's mentions, newest first; and the unread ones of one conversation.
+            models.Index(fields=["user", "message"], name="parley_mention_user_idx"),
+            models.Index(fields=["conversation", "user", "message"], name="parley_mention_conv_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.message_id}"
+
+
+class MessageEdit(models.Model):
+    """A previous version of an edited message, kept in the edit's transaction."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    content = models.TextField(blank=True, default="")
+    # When this version was written: NULL for the original, else the edit that made it.
+    edited_at = models.DateTimeField(null=True, blank=True)
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"version of {self.message_id}"

@@ -14,21 +14,44 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from parley import users
 from parley.conf import parley_settings
+from parley.message_parts import (
+    QUOTE_LENGTH,
+    quote_columns,
+    quote_json,
+    reaction_summaries,
+    reactions_column,
+    reactions_of,
+)
 from parley.models import Membership, Message
 
-MEMBER_COLUMNS = ("conversation_id", "user_id", "role", "last_read_message_id", "unread_count")
+MEMBER_COLUMNS = (
+    "conversation_id",
+    "user_id",
+    "role",
+    "last_read_message_id",
+    "unread_count",
+    # The member's own view (SPEC 10), shown only on their own conversation JSON.
+    "notification_level",
+    "muted_until",
+    "archived",
+    "pinned_at",
+    "unread_mentions",
+)
 
 
-def message_values(messages: QuerySet[Message]) -> QuerySet[Message, dict[str, Any]]:
-    """`messages` as rows for `message_rows_json`. With the default DISPLAY_NAME the
+def message_values(messages: QuerySet[Message], *, viewer_id: Any = None) -> QuerySet[Message, dict[str, Any]]:
+    """`messages` as rows for `message_rows_json`, with their reactions (`me` from
+    `viewer_id`'s point of view) and a reply's quote. With the default DISPLAY_NAME the
     sender's name comes in the same query; a host's callable costs one more per page."""
+    extra = {**quote_columns(), "reactions_data": reactions_column(viewer_id=viewer_id)}
     column = users.name_column()
     if column is None:
-        return messages.values(*MESSAGE_COLUMNS)
-    return messages.values(*MESSAGE_COLUMNS, sender_name=F(f"sender__{column}"))
+        return messages.values(*MESSAGE_COLUMNS, **extra)
+    return messages.values(*MESSAGE_COLUMNS, sender_name=F(f"sender__{column}"), **extra)
 
 
 def member_values(memberships: QuerySet[Membership]) -> QuerySet[Membership, dict[str, Any]]:
@@ -48,7 +71,15 @@ def with_names(rows: list[dict[str, Any]], *, id_key: str, name_key: str) -> lis
 
 
 def message_rows_json(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [message_row_json(row) for row in with_names(list(rows), id_key="sender_id", name_key="sender_name")]
+    """Rows of `message_values` as JSON; names a host's DISPLAY_NAME gives cost one query."""
+    listed = list(rows)
+    if listed and "sender_name" not in listed[0]:
+        # One query for the senders and the quoted parents' senders together.
+        names = users.display_names([*(r["sender_id"] for r in listed), *(r["reply_sender_id"] for r in listed)])
+        for row in listed:
+            row["sender_name"] = names.get(row["sender_id"])
+            row["reply_sender_name"] = names.get(row["reply_sender_id"])
+    return [message_row_json(row, reactions=reactions_of(row)) for row in listed]
 
 
 # Columns a message row needs; `message_values` adds the sender's name.
@@ -68,6 +99,9 @@ MESSAGE_COLUMNS = (
     "edited_at",
     "client_id",
     "seq",
+    "reply_to_id",
+    "mentions",
+    "pinned_at",
 )
 
 
@@ -83,8 +117,9 @@ def attachment_url(message_id: int) -> str:
     return parley_settings.PUBLIC_BASE_URL + reverse("message-attachment", kwargs={"pk": message_id})
 
 
-def message_row_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A message as the seed documents it, plus `seq`, `client_id` and attachment details."""
+def message_row_json(row: Mapping[str, Any], *, reactions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A message as the seed documents it, plus `seq`, `client_id` and attachment details,
+    and SPEC 10's `reactions`, `reply_to`, `mentions` and `pinned`."""
     has_file = bool(row["attachment"]) and not row["is_deleted"]
     return {
         "id": row["id"],
@@ -103,11 +138,22 @@ def message_row_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "edited_at": iso(row["edited_at"]),
         "client_id": row["client_id"],
         "seq": row["seq"],
+        "reactions": reactions,
+        "reply_to": quote_json(row),
+        "mentions": list(row["mentions"] or []),
+        "pinned": row["pinned_at"] is not None,
     }
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    """The same JSON from a model instance (its sender must be loaded or cached)."""
+def message_json(
+    message: Message, *, viewer_id: Any = None, reactions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The same JSON from a model instance (its sender must be loaded or cached; a
+    reply's parent is read unless cached). Its reactions cost a query unless given
+    (`[]` for a message just sent)."""
+    if reactions is None:
+        reactions = reaction_summaries([message.pk], viewer_id=viewer_id).get(message.pk, [])
+    parent = message.reply_to if message.reply_to_id is not None else None
     return message_row_json(
         {
             "id": message.pk,
@@ -126,7 +172,15 @@ def message_json(message: Message) -> dict[str, Any]:
             "edited_at": message.edited_at,
             "client_id": message.client_id,
             "seq": message.seq,
-        }
+            "reply_to_id": message.reply_to_id,
+            "reply_sender_id": parent.sender_id if parent else None,
+            "reply_sender_name": users.display_name(parent.sender) if parent else None,
+            "reply_content": parent.content[:QUOTE_LENGTH] if parent else None,
+            "reply_is_deleted": parent.is_deleted if parent else None,
+            "mentions": message.mentions,
+            "pinned_at": message.pinned_at,
+        },
+        reactions=reactions,
     )
 
 
@@ -162,4 +216,18 @@ def conversation_json(
         "last_seq": conversation["last_seq"],
         "created_at": iso(conversation["created_at"]),
         "updated_at": iso(conversation["updated_at"]),
+        **member_state_json(membership),
+    }
+
+
+def member_state_json(membership: Mapping[str, Any]) -> dict[str, Any]:
+    """The member's own view of the conversation (SPEC 10)."""
+    muted_until = membership["muted_until"]
+    return {
+        "notification_level": membership["notification_level"],
+        "muted_until": iso(muted_until),
+        "muted": muted_until is not None and muted_until > timezone.now(),
+        "archived": membership["archived"],
+        "pinned": membership["pinned_at"] is not None,
+        "unread_mentions": membership["unread_mentions"],
     }

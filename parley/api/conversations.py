@@ -12,8 +12,9 @@ from rest_framework.utils.urls import replace_query_param
 from parley import access, selectors
 from parley.api import serializers as s
 from parley.api.base import ParleyView, current_user
+from parley.api.conversation_features import ConversationFeatureActions
 from parley.api.pagination import message_page_response
-from parley.api.params import conversation_cursor, encode_conversation_cursor, query_int
+from parley.api.params import conversation_cursor, encode_conversation_cursor, query_bool, query_int
 from parley.common.errors import InvalidInput, NotFound
 from parley.conf import parley_settings
 from parley.representations import message_json
@@ -71,7 +72,14 @@ def conversation_response(request: Request, conversation_id: int, *, code: int =
     return Response(view, status=code)
 
 
-class ConversationViewSet(ParleyView, viewsets.ViewSet):
+def _mentions(request: Request) -> object:
+    """`mentions` from JSON (a list) or a form (the field repeated)."""
+    if hasattr(request.data, "getlist"):
+        return request.data.getlist("mentions") or None
+    return body_value(request.data, "mentions")
+
+
+class ConversationViewSet(ConversationFeatureActions, ParleyView, viewsets.ViewSet):
     lookup_value_regex = ID
 
     def _member_conversation_id(self, request: Request, pk: str) -> int:
@@ -87,12 +95,14 @@ class ConversationViewSet(ParleyView, viewsets.ViewSet):
                 description="From the `Link: rel=next` header of a previous page.",
             ),
             int_param("embed", "Latest messages embedded per conversation (default 50, capped at 50).", minimum=0),
+            OpenApiParameter("archived", bool, description="true: only your archived conversations (else hidden)."),
         ],
         responses={200: s.ConversationOut(many=True)},
         tags=["conversations"],
     )
     def list(self, request: Request) -> Response:
-        """The caller's conversations, latest activity first. The body is a plain array
+        """The caller's conversations, latest activity first, the ones they pinned leading
+        the first page; archived ones only with `?archived=true`. The body is a plain array
         (the seed's shape); when more exist, a `Link: <...>; rel="next"` header points on."""
         limit = query_int(request, "limit", default=parley_settings.CONVERSATIONS_PAGE_SIZE, cap=200) or 1
         search = request.query_params.get("search", "")[:150]
@@ -104,6 +114,7 @@ class ConversationViewSet(ParleyView, viewsets.ViewSet):
             limit=limit,
             cursor=conversation_cursor(request),
             embed=embedded_count(request),
+            archived=query_bool(request, "archived"),
         )
         headers = {}
         if page.next_cursor is not None:
@@ -177,7 +188,7 @@ class ConversationViewSet(ParleyView, viewsets.ViewSet):
         """The conversation's live messages, oldest first, in page or keyset mode."""
         conversation_id = self._member_conversation_id(request, pk)
         live = selectors.live_messages(conversation_id=conversation_id)
-        return Response(message_page_response(request, live))
+        return Response(message_page_response(request, live, viewer_id=current_user(request).pk))
 
     @extend_schema(
         request={"multipart/form-data": s.SendMessageIn, "application/json": s.SendMessageIn},
@@ -206,9 +217,12 @@ class ConversationViewSet(ParleyView, viewsets.ViewSet):
             content=body_value(request.data, "content"),
             attachment=attachment,
             client_id=clean_client_id(body_value(request.data, "client_id")),
+            reply_to=body_value(request.data, "reply_to"),
+            mentions=_mentions(request),
         )
         headers = {} if created else {"Idempotent-Replayed": "true"}
-        return Response(message_json(message), status=status.HTTP_201_CREATED, headers=headers)
+        json = message_json(message, reactions=[] if created else None, viewer_id=current_user(request).pk)
+        return Response(json, status=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(request=s.AddParticipantsIn, responses={200: s.ConversationOut, **ERRORS}, tags=["members"])
     @action(detail=True, methods=["post"])

@@ -13,6 +13,7 @@ from parley import access, selectors
 from parley.api import serializers as s
 from parley.api.base import ParleyView, current_user
 from parley.api.conversations import ID, PAGE_PARAMS, int_param
+from parley.api.message_features import MessageFeatureActions
 from parley.api.pagination import message_page_response
 from parley.api.params import query_int
 from parley.api.serializers import body_value
@@ -28,7 +29,7 @@ ERRORS = {
 }
 
 
-class MessageViewSet(ParleyView, viewsets.ViewSet):
+class MessageViewSet(MessageFeatureActions, ParleyView, viewsets.ViewSet):
     lookup_value_regex = ID
 
     @extend_schema(
@@ -40,7 +41,7 @@ class MessageViewSet(ParleyView, viewsets.ViewSet):
         """Live messages of every conversation the caller is in, oldest first."""
         conversation_id = query_int(request, "conversation")
         messages = selectors.messages_visible_to(user_id=current_user(request).pk, conversation_id=conversation_id)
-        return Response(message_page_response(request, messages))
+        return Response(message_page_response(request, messages, viewer_id=current_user(request).pk))
 
     @extend_schema(responses={200: s.MessageOut, **ERRORS}, tags=["messages"])
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -34,7 +34,8 @@ def _url(request: Request, *, drop: tuple[str, ...] = (), **params: Any) -> str:
     return url
 
 
-def message_page_response(request: Request, messages: QuerySet[Message]) -> dict[str, Any]:
+def message_page_response(request: Request, messages: QuerySet[Message], *, viewer_id: Any = None) -> dict[str, Any]:
+    """A page of `messages`, their reactions' `me` from `viewer_id`'s point of view."""
     cap = parley_settings.MAX_PAGE_SIZE
     if any(p in request.query_params for p in KEYSET_PARAMS):
         if "page" in request.query_params:
@@ -44,7 +45,7 @@ def message_page_response(request: Request, messages: QuerySet[Message]) -> dict
         if before is not None and after is not None:
             raise InvalidInput("Use 'before' or 'after', not both.", code="invalid_parameter")
         limit = query_int(request, "limit", default=parley_settings.DEFAULT_PAGE_SIZE, cap=cap) or 1
-        page = selectors.message_keyset_page(messages, before=before, after=after, limit=limit)
+        page = selectors.message_keyset_page(messages, before=before, after=after, limit=limit, viewer_id=viewer_id)
         results = page.results
         older = _url(request, drop=("after",), before=results[0]["id"]) if page.has_older and results else None
         if page.has_newer and results:
@@ -60,7 +61,7 @@ def message_page_response(request: Request, messages: QuerySet[Message]) -> dict
     count = messages.count()
     if number > 1 and (number - 1) * size >= count:
         raise NotFound("Invalid page: past the last page.", code="invalid_page")
-    results = selectors.message_offset_page(messages, offset=(number - 1) * size, limit=size)
+    results = selectors.message_offset_page(messages, offset=(number - 1) * size, limit=size, viewer_id=viewer_id)
     has_next = number * size < count
     return {
         "count": count,

@@ -41,6 +41,17 @@ def query_int(
     return min(value, cap) if cap is not None else value
 
 
+def query_bool(request: Request, name: str) -> bool:
+    """`true`/`false` (or 1/0); absent is false."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return False
+    value = raw.strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise InvalidInput(f"'{name}' must be true or false.", field=name, code="invalid_parameter")
+    return value in ("true", "1")
+
+
 def conversation_cursor(request: Request) -> ConversationCursor | None:
     """Cursors are `<activity time in microseconds>~<conversation id>`, opaque to clients."""
     raw = request.query_params.get("cursor")

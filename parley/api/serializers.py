@@ -9,12 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from parley.common.errors import InvalidInput
+from parley.message_parts import QUOTE_LENGTH, reaction_summaries
 from parley.models import Message
 from parley.representations import attachment_url
 from parley.users import display_name
+
+
+class ReactionOut(serializers.Serializer):
+    emoji = serializers.CharField()
+    count = serializers.IntegerField()
+    me = serializers.BooleanField(help_text="You reacted with it (always false in socket frames).")
+
+
+class ReplyQuoteOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    sender_name = serializers.CharField()
+    content = serializers.CharField(allow_blank=True, help_text="The parent's first 200 characters, as it is now.")
+    deleted = serializers.BooleanField(help_text="The parent was deleted: `content` is empty.")
 
 
 class MessageOut(serializers.ModelSerializer):
@@ -25,6 +40,10 @@ class MessageOut(serializers.ModelSerializer):
     attachment_name = serializers.SerializerMethodField()
     attachment_size = serializers.SerializerMethodField()
     attachment_type = serializers.SerializerMethodField()
+    reactions = serializers.SerializerMethodField(help_text="In order of first use; [] if none.")
+    reply_to = serializers.SerializerMethodField(help_text="The quote of the parent of a reply; null otherwise.")
+    mentions = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the mentioned members.")
+    pinned = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -45,7 +64,30 @@ class MessageOut(serializers.ModelSerializer):
             "edited_at",
             "client_id",
             "seq",
+            "reactions",
+            "reply_to",
+            "mentions",
+            "pinned",
         ]
+
+    @extend_schema_field(ReactionOut(many=True))
+    def get_reactions(self, message: Message) -> list[dict[str, Any]]:
+        return reaction_summaries([message.pk]).get(message.pk, [])
+
+    @extend_schema_field(ReplyQuoteOut(allow_null=True))
+    def get_reply_to(self, message: Message) -> dict[str, Any] | None:
+        parent = message.reply_to
+        if parent is None:
+            return None
+        return {
+            "id": parent.pk,
+            "sender_name": display_name(parent.sender),
+            "content": "" if parent.is_deleted else parent.content[:QUOTE_LENGTH],
+            "deleted": parent.is_deleted,
+        }
+
+    def get_pinned(self, message: Message) -> bool:
+        return message.pinned_at is not None
 
     def get_sender_name(self, message: Message) -> str:
         return display_name(message.sender)
@@ -86,6 +128,12 @@ class ConversationOut(serializers.Serializer):
     last_seq = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    notification_level = serializers.ChoiceField(choices=["all", "mentions", "none"])
+    muted_until = serializers.DateTimeField(allow_null=True)
+    muted = serializers.BooleanField(help_text="muted_until is in the future.")
+    archived = serializers.BooleanField()
+    pinned = serializers.BooleanField(help_text="Pinned to the top of your list.")
+    unread_mentions = serializers.IntegerField()
 
 
 class MessagePageOut(serializers.Serializer):
@@ -124,6 +172,14 @@ class SendMessageIn(serializers.Serializer):
     client_id = serializers.CharField(
         required=False, allow_null=True, max_length=64, help_text="Idempotency key chosen by the client."
     )
+    reply_to = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A message of this conversation (400 reply_to_invalid otherwise)."
+    )
+    mentions = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Member ids (400 mention_not_member otherwise); each @username of the content is added.",
+    )
 
 
 class EditMessageIn(serializers.Serializer):
@@ -149,3 +205,33 @@ def body_value(data: Any, name: str) -> Any:
     if isinstance(data, dict):
         return data.get(name)
     raise InvalidInput("The request body must be a JSON object or a form.", code="invalid_body")
+
+
+class ReactionIn(serializers.Serializer):
+    emoji = serializers.CharField(help_text="One Unicode emoji, or a short name such as :thumbsup:.")
+
+
+class MessageListOut(serializers.Serializer):
+    is_envelope = True
+
+    results = MessageOut(many=True)
+
+
+class VersionOut(serializers.Serializer):
+    content = serializers.CharField(allow_blank=True)
+    edited_at = serializers.DateTimeField(
+        allow_null=True, help_text="When this version was written; null: the original."
+    )
+
+
+class HistoryOut(serializers.Serializer):
+    is_envelope = True
+
+    results = VersionOut(many=True, help_text="The versions edits replaced, oldest first.")
+
+
+class MemberStateIn(serializers.Serializer):
+    notification_level = serializers.ChoiceField(choices=["all", "mentions", "none"], required=False)
+    muted_until = serializers.DateTimeField(required=False, allow_null=True, help_text="null: not muted.")
+    archived = serializers.BooleanField(required=False)
+    pinned = serializers.BooleanField(required=False, help_text="Pinned to the top of your list.")

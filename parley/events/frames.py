@@ -9,6 +9,7 @@ are in parley.events.replies; parley.events.shapes lists them all.
     durable: numbered per conversation, replayable (conversation group)
         MessageCreated  MessageUpdated  MessageDeleted  MessageRead
         MembersAdded    MemberRemoved   ConversationRenamed
+        ReactionAdded   ReactionRemoved MessagePinned   MessageUnpinned
     per user (user group)
         ConversationCreated  ConversationUpdated  ConversationRemoved
     ephemeral: never stored
@@ -87,6 +88,38 @@ class ConversationRenamed(TypedDict):
     by: UserId
 
 
+class ReactionAdded(TypedDict):
+    type: Literal["reaction.added"]
+    conversation: int
+    seq: int
+    message_id: int
+    emoji: str
+    user: UserId
+
+
+class ReactionRemoved(TypedDict):
+    type: Literal["reaction.removed"]
+    conversation: int
+    seq: int
+    message_id: int
+    emoji: str
+    user: UserId
+
+
+class MessagePinned(TypedDict):
+    type: Literal["message.pinned"]
+    conversation: int
+    seq: int
+    message: MessageJSON
+
+
+class MessageUnpinned(TypedDict):
+    type: Literal["message.unpinned"]
+    conversation: int
+    seq: int
+    message_id: int
+
+
 class ConversationCreated(TypedDict):
     type: Literal["conversation.created"]
     conversation: ConversationJSON
@@ -125,7 +158,17 @@ class Presence(TypedDict):
 
 
 DurableFrame = Union[  # noqa: UP007 - a union of TypedDicts reads better spelled out
-    MessageCreated, MessageUpdated, MessageDeleted, MessageRead, MembersAdded, MemberRemoved, ConversationRenamed
+    MessageCreated,
+    MessageUpdated,
+    MessageDeleted,
+    MessageRead,
+    MembersAdded,
+    MemberRemoved,
+    ConversationRenamed,
+    ReactionAdded,
+    ReactionRemoved,
+    MessagePinned,
+    MessageUnpinned,
 ]
 UserFrame = Union[ConversationCreated, ConversationUpdated, ConversationRemoved]  # noqa: UP007
 EphemeralFrame = Union[Typing, Presence]  # noqa: UP007
@@ -181,6 +224,40 @@ def conversation_renamed(*, conversation_id: int, seq: int, title: str, by: Any)
     }
 
 
+def reaction_added(*, conversation_id: int, seq: int, message_id: int, emoji: str, user_id: Any) -> ReactionAdded:
+    return {
+        "type": "reaction.added",
+        "conversation": conversation_id,
+        "seq": seq,
+        "message_id": message_id,
+        "emoji": emoji,
+        "user": wire_id(user_id),
+    }
+
+
+def reaction_removed(*, conversation_id: int, seq: int, message_id: int, emoji: str, user_id: Any) -> ReactionRemoved:
+    return {
+        "type": "reaction.removed",
+        "conversation": conversation_id,
+        "seq": seq,
+        "message_id": message_id,
+        "emoji": emoji,
+        "user": wire_id(user_id),
+    }
+
+
+def message_pinned(*, conversation_id: int, seq: int, message: Mapping[str, Any]) -> MessagePinned:
+    return {"type": "message.pinned", "conversation": conversation_id, "seq": seq, "message": dict(message)}
+
+
+def message_unpinned(*, conversation_id: int, seq: int, message_id: int) -> MessageUnpinned:
+    return {"type": "message.unpinned", "conversation": conversation_id, "seq": seq, "message_id": message_id}
+
+
+# Stored events rendered with the message's current JSON (a replay loads it).
+MESSAGE_EVENTS = (Event.Type.MESSAGE_CREATED, Event.Type.MESSAGE_UPDATED, Event.Type.MESSAGE_PINNED)
+
+
 def durable_frame(event: Event, *, message: Mapping[str, Any] | None) -> DurableFrame:
     """Render a stored event; message events take the message's current JSON."""
     cid, seq, data, actor = event.conversation_id, event.seq, event.data, event.actor_id
@@ -203,6 +280,19 @@ def durable_frame(event: Event, *, message: Mapping[str, Any] | None) -> Durable
             return member_removed(conversation_id=cid, seq=seq, user_id=data["user"], by=actor)
         case Event.Type.CONVERSATION_RENAMED:
             return conversation_renamed(conversation_id=cid, seq=seq, title=data["title"], by=actor)
+        case Event.Type.REACTION_ADDED:
+            return reaction_added(
+                conversation_id=cid, seq=seq, message_id=event.message_id or 0, emoji=data["emoji"], user_id=actor
+            )
+        case Event.Type.REACTION_REMOVED:
+            return reaction_removed(
+                conversation_id=cid, seq=seq, message_id=event.message_id or 0, emoji=data["emoji"], user_id=actor
+            )
+        case Event.Type.MESSAGE_PINNED:
+            assert message is not None
+            return message_pinned(conversation_id=cid, seq=seq, message=message)
+        case Event.Type.MESSAGE_UNPINNED:
+            return message_unpinned(conversation_id=cid, seq=seq, message_id=event.message_id or 0)
     raise ValueError(f"unknown event type {event.type!r}")
 
 

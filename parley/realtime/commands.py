@@ -6,7 +6,7 @@ parley.services exactly as REST's do.
 
     handshake   socket_open (check and count), socket_catch_up (after subscribing)
     upkeep      socket_fill_gap, socket_last_seqs, socket_still_authorized, socket_close
-    commands    WRITES: message.send / .edit / .delete / .read -> the message JSON
+    commands    WRITES: message.send / .edit / .delete / .read, reaction.add / .remove -> the message JSON
     legacy      legacy_names (parley.legacy's usernames, batched)
 """
 
@@ -24,6 +24,7 @@ from parley.models import Message
 from parley.realtime import presence
 from parley.representations import message_json
 from parley.services import messages as message_services
+from parley.services import reactions as reaction_services
 from parley.services import reads as read_services
 from parley.services.validation import clean_id
 from parley.users import User, display_name, wire_id
@@ -178,19 +179,28 @@ def socket_still_authorized(grant: SocketGrant) -> bool:
 # --- Commands ----------------------------------------------------------------------------------
 
 
-def _message_in(*, user: User, conversation_id: int, message_id: Any) -> Message:
-    message = access.message_get_for_member(user=user, message_id=clean_id(message_id, field="message_id"))
+def _message_in(*, user: User, conversation_id: int, message_id: Any, deleted_is_error: bool = False) -> Message:
+    message = access.message_get_for_member(
+        user=user, message_id=clean_id(message_id, field="message_id"), deleted_is_error=deleted_is_error
+    )
     if message.conversation_id != conversation_id:
         raise NotFound("That message is not in this conversation.", code="wrong_conversation")
     return message
 
 
-def command_send(*, user: User, conversation_id: int, content: Any, client_id: Any) -> dict[str, Any]:
+def command_send(
+    *, user: User, conversation_id: int, content: Any, client_id: Any, reply_to: Any = None, mentions: Any = None
+) -> dict[str, Any]:
     # Membership is checked by message_send, in the statement that locks the conversation.
-    message, _ = message_services.message_send(
-        sender=user, conversation_id=conversation_id, content=content, client_id=client_id
+    message, created = message_services.message_send(
+        sender=user,
+        conversation_id=conversation_id,
+        content=content,
+        client_id=client_id,
+        reply_to=reply_to,
+        mentions=mentions,
     )
-    return message_json(message)
+    return message_json(message, reactions=[] if created else None)
 
 
 def command_edit(*, user: User, conversation_id: int, message_id: Any, content: Any) -> dict[str, Any]:
@@ -209,6 +219,19 @@ def command_read(*, user: User, conversation_id: int, message_id: Any) -> dict[s
     return message_json(read)
 
 
+def command_reaction_add(*, user: User, conversation_id: int, message_id: Any, emoji: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id, deleted_is_error=True)
+    reacted, _ = reaction_services.reaction_add(user=user, message_id=message.pk, emoji=emoji)
+    return message_json(reacted, viewer_id=user.pk)
+
+
+def command_reaction_remove(*, user: User, conversation_id: int, message_id: Any, emoji: Any) -> dict[str, Any]:
+    message = _message_in(user=user, conversation_id=conversation_id, message_id=message_id, deleted_is_error=True)
+    return message_json(
+        reaction_services.reaction_remove(user=user, message_id=message.pk, emoji=emoji), viewer_id=user.pk
+    )
+
+
 @dataclass(frozen=True)
 class Write:
     run: Callable[..., dict[str, Any]]
@@ -218,10 +241,12 @@ class Write:
 
 # The commands that change something; each answers `ack` with the message.
 WRITES = {
-    "message.send": Write(command_send, optional=("content", "client_id")),
+    "message.send": Write(command_send, optional=("content", "client_id", "reply_to", "mentions")),
     "message.edit": Write(command_edit, required=("message_id", "content")),
     "message.delete": Write(command_delete, required=("message_id",)),
     "message.read": Write(command_read, required=("message_id",)),
+    "reaction.add": Write(command_reaction_add, required=("message_id", "emoji")),
+    "reaction.remove": Write(command_reaction_remove, required=("message_id", "emoji")),
 }
 
 

@@ -5,6 +5,7 @@ Lists cost a constant number of queries whatever their length (tests/test_querie
     messages        live messages, what a member sees, a history page (one query, keyset)
     conversations   the list (four queries a page), one member's or each member's view
     replay          durable events after a seq, rendered as their frames
+    message_features  a thread, pins, the caller's mentions, edit history (SPEC 10)
     sockets         what an open socket needs: its memberships, cursors, co-members, names
 
 Rows are read with `.values()` and turned into JSON by parley.representations.
@@ -17,6 +18,12 @@ from parley.selectors.conversations import (
     conversation_json_for_members,
     conversation_json_for_user,
     conversation_list_for_user,
+)
+from parley.selectors.message_features import (
+    edit_history_json,
+    mentions_page,
+    pins_json,
+    thread_replies,
 )
 from parley.selectors.messages import (
     KeysetPage,
@@ -48,13 +55,17 @@ __all__ = [
     "conversation_last_seqs",
     "conversation_list_for_user",
     "display_names_by_wire_id",
+    "edit_history_json",
     "events_after",
     "live_messages",
     "member_conversation_seqs",
     "memberships_with_size",
+    "mentions_page",
     "message_json_by_id",
     "message_keyset_page",
     "message_offset_page",
     "message_senders",
     "messages_visible_to",
+    "pins_json",
+    "thread_replies",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from parley.models import Conversation, Membership, Message
 from parley.representations import conversation_json, member_values, with_names
@@ -58,9 +58,10 @@ def _recent_message_ids(conversation_ids: list[int], per_conversation: int) -> l
 
 
 def _conversations_json(
-    conversations: list[dict[str, Any]], *, for_users: dict[int, list[int]], embed: int
+    conversations: list[dict[str, Any]], *, for_users: dict[int, list[int]], embed: int, viewer_id: Any = None
 ) -> dict[tuple[int, int], dict[str, Any]]:
-    """JSON for each (conversation id, user id) asked for, with three or four queries."""
+    """JSON for each (conversation id, user id) asked for, with four or five queries;
+    reactions' `me` from `viewer_id`'s point of view (None for a fan-out to many)."""
     ids = [c["id"] for c in conversations]
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
     rows = list(
@@ -70,7 +71,7 @@ def _conversations_json(
         members[row["conversation_id"]].append(row)
     wanted = set(_recent_message_ids(ids, embed))
     wanted.update(c["last_message_id"] for c in conversations if c["last_message_id"])
-    messages = message_json_by_id(sorted(wanted)) if wanted else {}
+    messages = message_json_by_id(sorted(wanted), viewer_id=viewer_id) if wanted else {}
     recent: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for message_id in sorted(wanted):
         message = messages.get(message_id)
@@ -96,7 +97,7 @@ def conversation_json_for_user(*, user_id: int, conversation_id: int, embed: int
     rows = list(Conversation.objects.filter(pk=conversation_id).values(*CONVERSATION_COLUMNS))
     if not rows:
         return None
-    return _conversations_json(rows, for_users={conversation_id: [user_id]}, embed=embed).get(
+    return _conversations_json(rows, for_users={conversation_id: [user_id]}, embed=embed, viewer_id=user_id).get(
         (conversation_id, user_id)
     )
 
@@ -122,27 +123,51 @@ class ConversationPage:
     next_cursor: ConversationCursor | None
 
 
+# Pinned conversations all lead the first page of the list (services.member_state caps them).
+MAX_PINNED_CONVERSATIONS = 20
+
+
 def conversation_list_for_user(
-    *, user_id: int, search: str = "", limit: int, cursor: ConversationCursor | None = None, embed: int
+    *,
+    user_id: int,
+    search: str = "",
+    limit: int,
+    cursor: ConversationCursor | None = None,
+    embed: int,
+    archived: bool = False,
 ) -> ConversationPage:
-    """The user's visible conversations, latest activity first, `limit` per page."""
+    """The user's visible conversations, latest activity first, `limit` per page.
+
+    Archived ones only with `archived` (and then only they). The member's pinned
+    conversations lead the first page, most recently pinned first, beside its `limit`
+    others; later pages (a cursor) hold only unpinned ones."""
     # Driven from the user's memberships (a join), so the cost follows the number of
     # conversations the user is in, not the size of the table.
-    conversations = Conversation.objects.filter(memberships__user_id=user_id, memberships__hidden=False)
+    conversations = Conversation.objects.filter(
+        memberships__user_id=user_id, memberships__hidden=False, memberships__archived=archived
+    ).annotate(member_pinned_at=F("memberships__pinned_at"))  # the same join as the filter
     if search:
         name_lookup = f"user__{get_user_model().USERNAME_FIELD}__icontains"
         named = Membership.objects.filter(conversation_id=OuterRef("pk"), **{name_lookup: search}).exclude(
             user_id=user_id
         )
         conversations = conversations.filter(Q(Exists(named)) | Q(title__icontains=search))
+    pinned: list[dict[str, Any]] = []
     if cursor is not None:
-        conversations = conversations.filter(
+        conversations = conversations.filter(member_pinned_at__isnull=True).filter(
             Q(updated_at__lt=cursor.updated_at) | Q(updated_at=cursor.updated_at, id__lt=cursor.id)
         )
-    rows = list(conversations.order_by("-updated_at", "-id").values(*CONVERSATION_COLUMNS)[: limit + 1])
+        rows = list(conversations.order_by("-updated_at", "-id").values(*CONVERSATION_COLUMNS)[: limit + 1])
+    else:
+        # One query for both: the pinned ones sort first.
+        ordered = conversations.order_by(F("member_pinned_at").desc(nulls_last=True), "-updated_at", "-id")
+        both = list(ordered.values(*CONVERSATION_COLUMNS, "member_pinned_at")[: MAX_PINNED_CONVERSATIONS + limit + 1])
+        pinned = [row for row in both if row["member_pinned_at"] is not None]
+        rows = [row for row in both if row["member_pinned_at"] is None][: limit + 1]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = ConversationCursor(updated_at=rows[-1]["updated_at"], id=rows[-1]["id"])
-    views = _conversations_json(rows, for_users={r["id"]: [user_id] for r in rows}, embed=embed)
+    rows = pinned + rows
+    views = _conversations_json(rows, for_users={r["id"]: [user_id] for r in rows}, embed=embed, viewer_id=user_id)
     return ConversationPage([views[(r["id"], user_id)] for r in rows if (r["id"], user_id) in views], next_cursor)

@@ -1,7 +1,8 @@
 """Reads of messages: live ones, visible to a member, a page of history.
 
 A history page is one query at any depth (keyset on `(conversation, id)`, the partial
-index on live messages), or two in page mode (the seed's `count`).
+index on live messages; reactions and a reply's quote in the same query), or two in
+page mode (the seed's `count`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class KeysetPage:
 
 
 def message_keyset_page(
-    messages: QuerySet[Message], *, before: int | None, after: int | None, limit: int
+    messages: QuerySet[Message], *, before: int | None, after: int | None, limit: int, viewer_id: Any = None
 ) -> KeysetPage:
     """Up to `limit` messages next to a message id, oldest first, without counting.
 
@@ -46,24 +47,26 @@ def message_keyset_page(
     `after`: the messages just newer. One index range scan at any depth.
     """
     if after is not None:
-        rows = list(message_values(messages.filter(id__gt=after).order_by("id"))[: limit + 1])
+        rows = list(message_values(messages.filter(id__gt=after).order_by("id"), viewer_id=viewer_id)[: limit + 1])
         has_more = len(rows) > limit
         rows = rows[:limit]
         return KeysetPage(message_rows_json(rows), has_older=after > 0, has_newer=has_more)
     if before is not None:
         messages = messages.filter(id__lt=before)
-    rows = list(message_values(messages.order_by("-id"))[: limit + 1])
+    rows = list(message_values(messages.order_by("-id"), viewer_id=viewer_id)[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     rows.reverse()
     return KeysetPage(message_rows_json(rows), has_older=has_more, has_newer=before is not None)
 
 
-def message_offset_page(messages: QuerySet[Message], *, offset: int, limit: int) -> list[dict[str, Any]]:
-    return message_rows_json(message_values(messages.order_by("id"))[offset : offset + limit])
+def message_offset_page(
+    messages: QuerySet[Message], *, offset: int, limit: int, viewer_id: Any = None
+) -> list[dict[str, Any]]:
+    return message_rows_json(message_values(messages.order_by("id"), viewer_id=viewer_id)[offset : offset + limit])
 
 
-def message_json_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
+def message_json_by_id(ids: list[int], *, viewer_id: Any = None) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     if connection.vendor == "postgresql":
@@ -72,4 +75,4 @@ def message_json_by_id(ids: list[int]) -> dict[int, dict[str, Any]]:
         wanted = Message.objects.filter(id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(ids),)))
     else:
         wanted = Message.objects.filter(id__in=ids)
-    return {m["id"]: m for m in message_rows_json(message_values(wanted))}
+    return {m["id"]: m for m in message_rows_json(message_values(wanted, viewer_id=viewer_id))}

@@ -27,18 +27,12 @@ def events_after(*, conversation_id: int, since: int, limit: int, strict: bool =
         raise ResyncRequired(conversation_id=conversation_id, oldest_seq=rows[0].seq)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    message_ids = sorted(
-        {
-            e.message_id
-            for e in rows
-            if e.message_id and e.type in (Event.Type.MESSAGE_CREATED, Event.Type.MESSAGE_UPDATED)
-        }
-    )
+    message_ids = sorted({e.message_id for e in rows if e.message_id and e.type in events.MESSAGE_EVENTS})
     messages = message_json_by_id(message_ids)
     frames = []
     for event in rows:
         message = messages.get(event.message_id) if event.message_id else None
-        if event.type in (Event.Type.MESSAGE_CREATED, Event.Type.MESSAGE_UPDATED) and message is None:
+        if event.type in events.MESSAGE_EVENTS and message is None:
             continue  # unreachable while messages are only soft-deleted; never replay a stub
         frames.append(events.durable_frame(event, message=message))
     return EventPage(frames, has_more)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -11,9 +15,9 @@ from parley import access, events, metrics
 from parley.attachments import StoredAttachment, attachment_discard, attachment_store
 from parley.common.errors import NotFound
 from parley.common.ratelimit import rate_limit_hit
-from parley.models import Event, Membership, Message
+from parley.models import Event, Membership, Message, MessageEdit, MessageMention
 from parley.representations import message_json
-from parley.services import sending
+from parley.services import message_parts, sending
 from parley.services.sequencing import ConversationWrite, conversation_write
 from parley.services.validation import clean_client_id, clean_content
 from parley.users import User
@@ -26,8 +30,14 @@ def message_send(
     content: object = "",
     attachment: UploadedFile | None = None,
     client_id: object = None,
+    reply_to: object = None,
+    mentions: object = None,
 ) -> tuple[Message, bool]:
     """Store a message and return `(message, created)`.
+
+    `reply_to` (a message of the same conversation) and `mentions` (member ids; each
+    `@username` of the content adds that member) are checked under the conversation's
+    lock and stored in the send's transaction (parley.services.message_parts).
 
     A retry with the same `(sender, conversation, client_id)` returns the message of
     the first attempt with `created=False`, also when the attempts race: the check runs
@@ -36,11 +46,19 @@ def message_send(
     """
     text = clean_content(content, allow_empty=attachment is not None)
     key = clean_client_id(client_id)
+    parent_id = message_parts.clean_reply_to(reply_to)
+    explicit = message_parts.clean_mentions(mentions)
     rate_limit_hit(scope="send", key=sender.pk)
     stored = attachment_store(attachment) if attachment is not None else None
     try:
         message, created = _message_insert(
-            sender=sender, conversation_id=conversation_id, content=text, stored=stored, client_id=key
+            sender=sender,
+            conversation_id=conversation_id,
+            content=text,
+            stored=stored,
+            client_id=key,
+            reply_to=parent_id,
+            mentions=explicit,
         )
     except BaseException:
         if stored is not None:
@@ -53,18 +71,41 @@ def message_send(
 
 
 def _message_insert(
-    *, sender: User, conversation_id: int, content: str, stored: StoredAttachment | None, client_id: str | None
+    *,
+    sender: User,
+    conversation_id: int,
+    content: str,
+    stored: StoredAttachment | None,
+    client_id: str | None,
+    reply_to: int | None,
+    mentions: list[Any],
 ) -> tuple[Message, bool]:
     now = timezone.now()
+    parts = message_parts.wants_parts(reply_to=reply_to, mentions=mentions, content=content)
+    parent: Message | None = None
+    mentioned: list[Any] = []
     try:
-        inserted = sending.message_rows_insert(
-            conversation_id=conversation_id,
-            sender_id=sender.pk,
-            content=content,
-            now=now,
-            client_id=client_id,
-            stored=stored,
-        )
+        # A plain send is one round trip (parley.services.sending); a reply or a mention
+        # checks and writes more in the same transaction, after the lock.
+        with transaction.atomic() if parts else contextlib.nullcontext():
+            inserted = sending.message_rows_insert(
+                conversation_id=conversation_id,
+                sender_id=sender.pk,
+                content=content,
+                now=now,
+                client_id=client_id,
+                stored=stored,
+                reply_to=reply_to,
+            )
+            if parts:
+                if reply_to is not None:
+                    parent = message_parts.reply_parent(conversation_id=conversation_id, reply_to=reply_to)
+                targets = message_parts.mentions_resolve(
+                    conversation_id=conversation_id, sender_id=sender.pk, content=content, explicit=mentions
+                )
+                mentioned = message_parts.mentions_store(
+                    message_id=inserted.id, conversation_id=conversation_id, user_ids=targets
+                )
     except sending.Refused as refused:
         if refused.is_duplicate:
             earlier = _message_by_client_id(sender=sender, conversation_id=conversation_id, client_id=client_id)
@@ -79,6 +120,8 @@ def _message_insert(
         timestamp=now,
         seq=inserted.seq,
         client_id=client_id,
+        reply_to=parent,
+        mentions=mentioned,
     )
     if stored is not None:
         message.attachment.name = stored.path
@@ -93,7 +136,8 @@ def _message_insert(
         actor_id=sender.pk,
     )
     # Committed already, unless the caller holds a transaction: then after its commit.
-    events.publish_on_commit(events.durable_frame(event, message=message_json(message)), conversation=conversation_id)
+    frame = events.durable_frame(event, message=message_json(message, reactions=[]))
+    events.publish_on_commit(frame, conversation=conversation_id)
     return message, True
 
 
@@ -123,6 +167,8 @@ def message_edit(*, user: User, message_id: int, content: object) -> Message:
         text = clean_content(content, allow_empty=bool(message.attachment))
         if text == message.content:
             return message
+        # The version replaced, in the edit's transaction (GET .../history/).
+        MessageEdit.objects.create(message=message, content=message.content, edited_at=message.edited_at)
         message.content = text
         message.edited_at = timezone.now()
         message.save(update_fields=["content", "edited_at"])
@@ -167,6 +213,11 @@ def message_erase_locked(write: ConversationWrite, message: Message, *, actor_id
     if message.sender_id is not None:  # the sender never counted it as unread
         unread_by = unread_by.exclude(user_id=message.sender_id)
     unread_by.update(unread_count=Greatest(F("unread_count") - 1, Value(0)))
+    # Its earlier versions go with it: erased means erased for everyone.
+    MessageEdit.objects.filter(message_id=message.pk).delete()
+    # Members it mentioned who had not read it lose one unread mention.
+    mentioned = MessageMention.objects.filter(message_id=message.pk).values("user_id")
+    unread_by.filter(user_id__in=mentioned).update(unread_mentions=Greatest(F("unread_mentions") - 1, Value(0)))
     if write.conversation.last_message_id == message.pk:
         previous = (
             Message.objects.filter(conversation_id=message.conversation_id, is_deleted=False)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from parley import access, events, selectors
 from parley.common.errors import NotFound, NotParticipant
-from parley.models import Event, Membership, Message
+from parley.models import Event, Membership, Message, MessageMention
 from parley.representations import iso
 from parley.services.sequencing import conversation_write
 from parley.users import User
@@ -35,7 +35,7 @@ def read_pointer_move(*, user: User, message_id: int) -> tuple[Message, bool]:
     """Move the caller's read pointer forward to `message_id` (never backwards).
 
     Returns `(message, moved)`. A move appends a durable `message.read` event and
-    recomputes the caller's unread count; the caller's other sockets also get a
+    recomputes the caller's unread count and unread mentions; the caller's other sockets also get a
     `conversation.updated` with the new count.
     """
     checked = access.message_get_for_member(user=user, message_id=message_id)
@@ -63,7 +63,13 @@ def _pointer_move_locked(*, user: User, conversation_id: int, message_id: int) -
             .exclude(sender=user)
             .count()
         )
-        membership.save(update_fields=["last_read_message_id", "last_read_at", "unread_count"])
+        # Mentions reset as the pointer passes them, in the same write as the unread count.
+        membership.unread_mentions = (
+            MessageMention.objects.filter(conversation_id=conversation_id, user=user, message_id__gt=message_id)
+            .filter(Exists(Message.objects.filter(pk=OuterRef("message_id"), is_deleted=False)))
+            .count()
+        )
+        membership.save(update_fields=["last_read_message_id", "last_read_at", "unread_count", "unread_mentions"])
         messages_mark_read_by_all(conversation_id=conversation_id, after_id=previous, up_to_id=message_id)
         write.append(Event.Type.MESSAGE_READ, message_id=message_id, actor_id=user.pk, data={"read_at": iso(now)})
         user_id = user.pk

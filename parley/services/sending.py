@@ -47,11 +47,11 @@ _GATE = f"""
 
 _MESSAGE_COLUMNS = """
     conversation_id, sender_id, content, attachment, attachment_name, attachment_size, attachment_type,
-    timestamp, seq, client_id, is_read, read_at, is_deleted, deleted_at, edited_at
+    timestamp, seq, client_id, is_read, read_at, is_deleted, deleted_at, edited_at, reply_to_id, mentions, pinned_at
 """
 _MESSAGE_VALUES = """
     %(conversation)s, %(sender)s, %(content)s, %(attachment)s, %(attachment_name)s, %(attachment_size)s,
-    %(attachment_type)s, %(now)s, %(seq)s, %(client_id)s, false, NULL, false, NULL, NULL
+    %(attachment_type)s, %(now)s, %(seq)s, %(client_id)s, false, NULL, false, NULL, NULL, %(reply_to)s, '[]', NULL
 """
 _EVENT_COLUMNS = "conversation_id, seq, type, message_id, actor_id, data, created_at"
 _UNREAD = """
@@ -120,6 +120,7 @@ def message_rows_insert(
     now: datetime,
     client_id: str | None,
     stored: StoredAttachment | None,
+    reply_to: int | None = None,
 ) -> Inserted:
     """Insert a message, its `message.created` event and the unread counts, committed
     unless the caller has a transaction open; raises `Refused` when the sender is not
@@ -135,6 +136,7 @@ def message_rows_insert(
         "attachment_type": stored.content_type if stored else "",
         "now": connection.ops.adapt_datetimefield_value(now),
         "client_id": client_id,
+        "reply_to": reply_to,
         "type": Event.Type.MESSAGE_CREATED.value,
     }
     if connection.vendor == "postgresql":
