@@ -218,11 +218,14 @@ async function command(frame, rest) {
   return rest();
 }
 
-export function sendText(conversationId, content) {
+/** `extra`: {replyTo: message id, mentions: [member ids]} (SPEC 10). */
+export function sendText(conversationId, content, extra = {}) {
   const item = {
     clientId: uid(),
     conversation: conversationId,
     content,
+    replyTo: extra.replyTo ?? null,
+    mentions: extra.mentions || [],
     timestamp: new Date().toISOString(),
     status: "sending",
   };
@@ -238,7 +241,7 @@ async function deliver(item) {
   try {
     let message;
     if (item.file) {
-      message = await api.sendFile(item.conversation, item.file, item.content, item.clientId, {
+      message = await api.sendFile(item.conversation, item.file, item.content, item.clientId, sendExtras(item), {
         onProgress: (loaded, total) => {
           item.progress = total ? loaded / total : 0;
           touch(`outbox:${item.conversation}`);
@@ -246,8 +249,14 @@ async function deliver(item) {
       });
     } else {
       message = await command(
-        { type: "message.send", conversation: item.conversation, content: item.content, client_id: item.clientId },
-        () => api.sendMessage(item.conversation, item.content, item.clientId),
+        {
+          type: "message.send",
+          conversation: item.conversation,
+          content: item.content,
+          client_id: item.clientId,
+          ...sendExtras(item),
+        },
+        () => api.sendMessage(item.conversation, item.content, item.clientId, sendExtras(item)),
       );
     }
     upsertMessage(message);
@@ -268,6 +277,14 @@ async function deliver(item) {
   touch(`outbox:${item.conversation}`);
 }
 
+/** The reply and mentions of a message being sent, as the API names them. */
+function sendExtras(item) {
+  const extras = {};
+  if (item.replyTo) extras.reply_to = item.replyTo;
+  if (item.mentions && item.mentions.length) extras.mentions = item.mentions;
+  return extras;
+}
+
 function flushOutbox() {
   for (const item of store.outbox.values()) if (item.status === "queued") deliver(item);
 }
@@ -286,13 +303,15 @@ export function discard(clientId) {
 
 /** A file, and the text that goes with it, as one message. Refuses a file over the
  * limit before any byte is sent. */
-export function sendFile(conversationId, file, content = "") {
+export function sendFile(conversationId, file, content = "", extra = {}) {
   const refusal = fileRefusal(file, limits.attachmentBytes);
   if (refusal) throw new Error(refusal);
   const item = {
     clientId: uid(),
     conversation: conversationId,
     content,
+    replyTo: extra.replyTo ?? null,
+    mentions: extra.mentions || [],
     file,
     progress: 0,
     timestamp: new Date().toISOString(),

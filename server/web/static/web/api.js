@@ -203,7 +203,10 @@ export async function fetchBlob(url, { retry = true } = {}) {
 export function upload(path, fields, { onProgress, retry = true, signal } = {}) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) form.append(k, v);
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined || v === null) continue;
+      for (const one of Array.isArray(v) ? v : [v]) form.append(k, one); // a list: the field repeated
+    }
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
     xhr.setRequestHeader("Accept", "application/json");
@@ -261,14 +264,14 @@ export const me = () => request("GET", "/api/auth/me/");
 export const searchUsers = (search) => request("GET", "/api/users/", { query: { search, limit: 20 } });
 
 /** One page of conversations; `next` is the cursor URL of the following page or null. */
-export async function listConversations({ url, embed = 1 } = {}) {
+export async function listConversations({ url, embed = 1, archived = false } = {}) {
   const target = url ? new URL(url, location.href) : null;
   const path = target ? target.pathname + target.search : CONV;
   const headers = { Accept: "application/json" };
   let response;
   const run = async () => {
     if (tokens) headers.Authorization = `Bearer ${tokens.access}`;
-    const query = target ? "" : `?limit=50&embed=${embed}`;
+    const query = target ? "" : `?limit=50&embed=${embed}${archived ? "&archived=true" : ""}`;
     return fetch(path + query, { headers });
   };
   try {
@@ -303,11 +306,15 @@ export const messagesPage = (id, { before, limit = 50 } = {}) =>
 export const conversationEvents = (id, since, limit = 500) =>
   request("GET", `${CONV}${id}/events/`, { query: { since, limit } });
 
-export const sendMessage = (id, content, clientId) =>
-  request("POST", `${CONV}${id}/send_message/`, { json: { content, client_id: clientId } });
+export const sendMessage = (id, content, clientId, extras = {}) =>
+  request("POST", `${CONV}${id}/send_message/`, { json: { content, client_id: clientId, ...extras } });
 /** One message with a file and (optionally) text, multipart. */
-export const sendFile = (id, file, content, clientId, opts) =>
-  upload(`${CONV}${id}/send_message/`, { attachment: file, content: content || undefined, client_id: clientId }, opts);
+export const sendFile = (id, file, content, clientId, extras, opts) =>
+  upload(
+    `${CONV}${id}/send_message/`,
+    { attachment: file, content: content || undefined, client_id: clientId, ...extras },
+    opts,
+  );
 export const editMessage = (id, content) => request("POST", `${MSG}${id}/edit_message/`, { json: { content } });
 export const deleteMessage = (id) => request("POST", `${MSG}${id}/delete_message/`);
 export const markRead = (id) => request("POST", `${MSG}${id}/mark_read/`);

@@ -8,7 +8,11 @@
 //   store.outbox          client_id -> a message being sent (shown as pending)
 //   subscribe(fn)         fn(topics) after each batch of changes, topics a Set of
 //                         "conversations", "messages:<id>", "conversation:<id>",
-//                         "typing:<id>", "presence", "connection", "outbox:<id>"
+//                         "typing:<id>", "presence", "connection", "outbox:<id>",
+//                         "pins:<id>"
+
+import { applyReaction, applyUnpin, keepOwnReactions, newMemberView, readMemberView } from "./chatstate.js";
+import { addTombstone } from "./tombstones.js";
 
 export const store = {
   me: null,
@@ -73,6 +77,7 @@ function newConversation(id) {
     deletedIds: new Set(),
     tombstones: new Map(), // id -> {id, sender, sender_name, timestamp} of a deleted message
     typing: new Map(), // user id -> {username, until}
+    memberView: newMemberView(), // this user's own settings for it (chatstate.js)
   };
 }
 
@@ -109,6 +114,7 @@ export function upsertConversation(json, { summary = true } = {}) {
     }
     if (typeof json.last_seq === "number") conv.lastSeq = Math.max(conv.lastSeq, json.last_seq);
   }
+  readMemberView(conv, json);
   if (typeof json.last_read_message_id === "number") {
     conv.lastReadId = Math.max(conv.lastReadId, json.last_read_message_id);
   }
@@ -134,10 +140,19 @@ export function dropConversation(id) {
   touch(`conversation:${id}`);
 }
 
-export function sortedConversations() {
-  return [...store.conversations.values()].sort((a, b) =>
-    a.updatedAt === b.updatedAt ? b.id - a.id : a.updatedAt < b.updatedAt ? 1 : -1,
-  );
+/** Pinned ones first, then latest activity first; archived ones only if asked for. */
+export function sortedConversations({ archived = false } = {}) {
+  return [...store.conversations.values()]
+    .filter((c) => archived || !c.memberView.archived)
+    .sort((a, b) =>
+      a.memberView.pinned !== b.memberView.pinned
+        ? (a.memberView.pinned ? -1 : 1)
+        : a.updatedAt === b.updatedAt
+          ? b.id - a.id
+          : a.updatedAt < b.updatedAt
+            ? 1
+            : -1,
+    );
 }
 
 export function others(conv) {
@@ -162,13 +177,15 @@ export function isAdmin(conv) {
 
 // --- Messages ---------------------------------------------------------------------------
 
-/** Insert or replace a message (idempotent). `live` marks a new message for unread counts. */
-export function upsertMessage(msg, { live = false } = {}) {
+/** Insert or replace a message (idempotent). `live` marks a new message for unread counts;
+ * `broadcast`: it came in a frame sent to every member (reactions' `me` is not ours). */
+export function upsertMessage(msg, { live = false, broadcast = false } = {}) {
   const conv = store.conversations.get(msg.conversation);
   if (!conv) {
     hooks.missingConversation(msg.conversation);
     return;
   }
+  if (broadcast && conv.messages) msg = keepOwnReactions(conv.messages.get(msg.id), msg);
   if (msg.is_deleted) {
     removeMessage(conv.id, msg.id, msg);
     return;
@@ -216,25 +233,6 @@ export function removeMessage(conversationId, messageId, info = null) {
     if (!conv.messages) hooks.resync(conv.id); // ask the server for the new preview
     touch("conversations");
   }
-}
-
-/** Remember where a deleted message was, for its "message deleted" placeholder. */
-export function addTombstone(conv, msg) {
-  if (!msg || !conv.messages || conv.tombstones.has(msg.id)) return;
-  // Older than the loaded window: its place is shown when that page is loaded.
-  if (conv.hasOlder && conv.messages.size && msg.id < Math.min(...conv.messages.keys())) return;
-  const { id, sender, sender_name: senderName, timestamp } = msg;
-  conv.tombstones.set(id, { id, conversation: conv.id, sender, sender_name: senderName, timestamp, is_deleted: true });
-  touch(`messages:${conv.id}`);
-}
-
-/** What the message list shows: the loaded messages and the placeholders of deleted
- * ones, oldest first. */
-export function timeline(conv) {
-  if (!conv.messages) return [];
-  const rows = [...conv.messages.values()];
-  for (const [id, stone] of conv.tombstones) if (!conv.messages.has(id)) rows.push(stone);
-  return rows.sort((a, b) => a.id - b.id);
 }
 
 /** The loaded messages of a conversation, oldest first. */
@@ -305,10 +303,21 @@ export function applyFrame(frame) {
       break;
     }
     case "message.created":
-      upsertMessage(frame.message, { live: true });
+      upsertMessage(frame.message, { live: true, broadcast: true });
       break;
     case "message.updated":
-      upsertMessage(frame.message, { live: false });
+      upsertMessage(frame.message, { live: false, broadcast: true });
+      break;
+    case "reaction.added":
+    case "reaction.removed":
+      if (conv) applyReaction(conv, frame);
+      break;
+    case "message.pinned":
+      upsertMessage(frame.message, { live: false, broadcast: true });
+      if (conv) touch(`pins:${conv.id}`);
+      break;
+    case "message.unpinned":
+      if (conv) applyUnpin(conv, frame.message_id);
       break;
     case "message.deleted":
       removeMessage(frame.conversation, frame.message_id);

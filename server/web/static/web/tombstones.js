@@ -6,7 +6,7 @@
 // pruned stretch (410) or a failure only means fewer placeholders.
 
 import * as api from "./api.js";
-import { addTombstone } from "./state.js";
+import { touch } from "./state.js";
 
 const MAX_EVENT_PAGES = 6; // a page of history with more than 3,000 events is rare
 
@@ -34,4 +34,23 @@ export function pageStartSeq(results, hasOlder) {
   if (!hasOlder) return 0;
   const seqs = results.map((m) => m.seq).filter(Number.isInteger);
   return seqs.length ? Math.min(...seqs) : null;
+}
+
+/** Remember where a deleted message was, for its "message deleted" placeholder. */
+export function addTombstone(conv, msg) {
+  if (!msg || !conv.messages || conv.tombstones.has(msg.id)) return;
+  // Older than the loaded window: its place is shown when that page is loaded.
+  if (conv.hasOlder && conv.messages.size && msg.id < Math.min(...conv.messages.keys())) return;
+  const { id, sender, sender_name: senderName, timestamp } = msg;
+  conv.tombstones.set(id, { id, conversation: conv.id, sender, sender_name: senderName, timestamp, is_deleted: true });
+  touch(`messages:${conv.id}`);
+}
+
+/** What the message list shows: the loaded messages and the placeholders of deleted
+ * ones, oldest first. */
+export function timeline(conv) {
+  if (!conv.messages) return [];
+  const rows = [...conv.messages.values()];
+  for (const [id, stone] of conv.tombstones) if (!conv.messages.has(id)) rows.push(stone);
+  return rows.sort((a, b) => a.id - b.id);
 }

@@ -7,6 +7,9 @@ import { h, icon } from "../dom.js";
 import { formatSize } from "../format.js";
 import { messageList, store } from "../state.js";
 import * as actions from "../actions.js";
+import { mentionedMembers } from "../features.js";
+import { createMentionPicker } from "./mentions.js";
+import { createReplyBar } from "./replies.js";
 import { createStaging } from "./staged.js";
 
 const TYPING_REPEAT_MS = 3000; // the server forwards at most one per 2 s anyway
@@ -39,6 +42,15 @@ export function createComposer({ onSend, onEditLast }) {
   const hint = h("p.composer-hint", { id: "composer-hint" }, `Enter to send, Shift+Enter for a new line. ${limitText}.`);
   const error = h("p.composer-error", { id: "composer-error", role: "alert" });
   const form = h("form.composer", { id: "composer" }, attach, fileInput, input, send);
+  // Before the composer's own keydown listener: while it is open it takes Enter and Tab.
+  const mentionPicker = createMentionPicker({ input, getConv: () => conv });
+  let replyTo = null;
+  const replyBar = createReplyBar({ onCancel: () => setReply(null) });
+  function setReply(msg) {
+    replyTo = msg && conv && msg.conversation === conv.id ? msg : null;
+    replyBar.show(replyTo);
+    if (replyTo) input.focus();
+  }
   const staging = createStaging({
     limit: actions.limits.attachmentBytes,
     onError: (text) => {
@@ -74,6 +86,9 @@ export function createComposer({ onSend, onEditLast }) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       form.requestSubmit();
+    } else if (event.key === "Escape" && replyTo) {
+      event.preventDefault();
+      setReply(null);
     } else if (event.key === "ArrowUp" && !input.value && conv) {
       const own = messageList(conv).filter((m) => m.sender === store.me.id && (m.content || !m.attachment));
       if (own.length) {
@@ -97,10 +112,12 @@ export function createComposer({ onSend, onEditLast }) {
     drafts.delete(conv.id);
     onSend();
     const files = staging.take();
-    // The first file carries the text: one message, as the user composed it.
+    // The first file carries the text (and the reply): one message, as composed.
     const content = text.trim() ? text : "";
-    if (files.length) files.forEach((file, n) => actions.sendFile(conv.id, file, n === 0 ? content : ""));
-    else actions.sendText(conv.id, text);
+    const extra = { replyTo: replyTo ? replyTo.id : null, mentions: mentionedMembers(conv, content) };
+    setReply(null);
+    if (files.length) files.forEach((file, n) => actions.sendFile(conv.id, file, n === 0 ? content : "", n === 0 ? extra : {}));
+    else actions.sendText(conv.id, text, extra);
     input.focus();
   });
 
@@ -145,10 +162,13 @@ export function createComposer({ onSend, onEditLast }) {
   function setConversation(next) {
     if (conv && typingOn) stopTyping();
     conv = next;
+    setReply(null);
+    mentionPicker.close();
     staging.setConversation(conv ? conv.id : null);
     error.textContent = "";
     input.value = conv ? drafts.get(conv.id) || "" : "";
   }
 
-  return { form, hint, error, staged: staging.el, setConversation, acceptDrops, focus: () => input.focus() };
+  const above = h("div.composer-above", {}, mentionPicker.el, replyBar.el, staging.el);
+  return { form, hint, error, above, setConversation, setReply, acceptDrops, focus: () => input.focus() };
 }

@@ -6,7 +6,7 @@ import { dayKey, formatDay, formatFull, formatSize, formatTime, parseDate } from
 import { isReadByOthers, store } from "../state.js";
 import * as actions from "../actions.js";
 import { attachmentUrl, downloadAttachment } from "../attachments.js";
-import { linkify } from "../linkify.js";
+import * as parts from "./message-parts.js";
 
 function isImage(msg) {
   return Boolean(msg.attachment && msg.attachment_type && msg.attachment_type.startsWith("image/"));
@@ -74,7 +74,7 @@ function attachmentView(msg, handlers) {
   return button;
 }
 
-export function messageView(conv, msg, { showSender, editing, handlers }) {
+export function messageView(conv, msg, { showSender, editing, handlers, replyCount = 0 }) {
   const mine = store.me && msg.sender === store.me.id;
   const status = mine ? (isReadByOthers(conv, msg) ? "read" : "sent") : null;
   const li = h("li", {
@@ -116,22 +116,14 @@ export function messageView(conv, msg, { showSender, editing, handlers }) {
     "div.bubble",
     {},
     showSender && !mine ? h("div.sender", {}, msg.sender_name) : null,
+    parts.quoteInBubble(msg, handlers),
     attachmentView(msg, handlers),
-    msg.content ? h("p.text", {}, linkify(msg.content)) : null,
-    h(
-      "div.meta",
-      {},
-      msg.edited_at ? h("span.edited", { title: `Edited ${formatFull(parseDate(msg.edited_at))}` }, "edited") : null,
-      timeEl(msg.timestamp),
-      status ? tick(status) : null,
-    ),
+    parts.messageText(conv, msg),
+    h("div.meta", {}, parts.metaMarks(msg, handlers), timeEl(msg.timestamp), status ? tick(status) : null),
   );
-  li.append(bubble);
-  if (mine) {
-    li.append(
-      h(
-        "div.message-actions",
-        {},
+  li.append(h("div.message-body", {}, bubble, parts.underBubble(msg, replyCount, handlers)));
+  const own = mine
+    ? [
         msg.content || !msg.attachment
           ? h(
               "button.icon-button.small",
@@ -144,9 +136,9 @@ export function messageView(conv, msg, { showSender, editing, handlers }) {
           { type: "button", title: "Delete", aria: { label: "Delete message" }, onclick: () => handlers.onDelete(msg) },
           icon("trash"),
         ),
-      ),
-    );
-  }
+      ]
+    : [];
+  li.append(h("div.message-actions", {}, parts.everyoneActions(conv, msg, handlers), own));
   return li;
 }
 
@@ -218,6 +210,8 @@ export function reconcile(list, conv, messages, pending, { editingId, handlers, 
   let lastDay = null;
   let lastSender = null;
   const today = dayKey(new Date());
+  const replies = new Map(); // parent id -> loaded replies
+  for (const msg of messages) if (msg.reply_to && !msg.is_deleted) replies.set(msg.reply_to.id, (replies.get(msg.reply_to.id) || 0) + 1);
   for (const msg of messages) {
     const date = parseDate(msg.timestamp);
     const day = dayKey(date);
@@ -235,8 +229,9 @@ export function reconcile(list, conv, messages, pending, { editingId, handlers, 
     const mine = store.me && msg.sender === store.me.id;
     const status = mine ? (isReadByOthers(conv, msg) ? "read" : "sent") : "";
     const editing = editingId === msg.id;
-    const sig = [msg.content, msg.edited_at, msg.attachment, status, showSender, editing].join("|");
-    wanted.push({ key: `m:${msg.id}`, sig, make: () => messageView(conv, msg, { showSender, editing, handlers }) });
+    const replyCount = replies.get(msg.id) || 0;
+    const sig = [msg.content, msg.edited_at, msg.attachment, status, showSender, editing, parts.partsSignature(conv, msg, replyCount)].join("|");
+    wanted.push({ key: `m:${msg.id}`, sig, make: () => messageView(conv, msg, { showSender, editing, handlers, replyCount }) });
     lastDay = day;
     lastSender = msg.sender;
   }
