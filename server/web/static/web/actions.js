@@ -5,6 +5,7 @@
 
 import * as api from "./api.js";
 import { revokeAttachments } from "./attachments.js";
+import { recountMentions } from "./chatstate.js";
 import { fileRefusal, overLimit } from "./errors.js";
 import { ChatSocket } from "./socket.js";
 import { fillTombstones, pageStartSeq } from "./tombstones.js";
@@ -354,6 +355,7 @@ export function markRead(conversationId, messageId) {
       conv.unread = conv.messages
         ? [...conv.messages.values()].filter((m) => m.sender !== store.me.id && m.id > conv.lastReadId).length
         : 0;
+      recountMentions(conv);
       touch("conversations");
     })
     .catch(() => {})

@@ -25,6 +25,19 @@ export function readMemberView(conv, json) {
   conv.memberView = view;
 }
 
+/** The message mentions this user. */
+export function mentionsMe(msg) {
+  return Boolean(store.me && Array.isArray(msg.mentions) && msg.mentions.some((id) => String(id) === String(store.me.id)));
+}
+
+/** Unread mentions left once the read pointer moved (only loaded messages are known). */
+export function recountMentions(conv) {
+  const left = conv.messages
+    ? [...conv.messages.values()].filter((m) => m.id > conv.lastReadId && mentionsMe(m)).length
+    : 0;
+  conv.memberView.unreadMentions = Math.min(conv.memberView.unreadMentions, left);
+}
+
 /** Muted now: `muted_until` is in the future (the server's `muted` was true when sent). */
 export function isMuted(conv) {
   const view = conv.memberView;

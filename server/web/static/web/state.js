@@ -11,7 +11,7 @@
 //                         "typing:<id>", "presence", "connection", "outbox:<id>",
 //                         "pins:<id>"
 
-import { applyReaction, applyUnpin, keepOwnReactions, newMemberView, readMemberView } from "./chatstate.js";
+import { applyReaction, applyUnpin, keepOwnReactions, mentionsMe, newMemberView, readMemberView } from "./chatstate.js";
 import { addTombstone } from "./tombstones.js";
 
 export const store = {
@@ -194,6 +194,7 @@ export function upsertMessage(msg, { live = false, broadcast = false } = {}) {
   const newest = conv.lastMessage ? conv.lastMessage.id : 0;
   if (live && msg.id > newest && store.me && msg.sender !== store.me.id && msg.id > conv.lastReadId) {
     conv.unread += 1;
+    if (mentionsMe(msg)) conv.memberView.unreadMentions += 1;
   }
   if (msg.id >= newest) {
     conv.lastMessage = msg;
