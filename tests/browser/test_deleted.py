@@ -24,6 +24,12 @@ def test_deleted_message_leaves_a_placeholder(ui, parley_server: LiveServer) -> 
         expect(alice.message(text)).to_have_attribute("data-status", "sent")
     bob.open_conversation(alice_name)
     expect(bob.message("third")).to_be_visible()
+    # Bob answers the message that is about to go.
+    parent = bob.message("secret second")
+    parent.hover()
+    parent.get_by_role("button", name="Reply", exact=True).click()
+    bob.send("(reply) got it")
+    expect(alice.message("(reply) got it").locator(".reply-quote")).to_contain_text("secret second")
 
     doomed = alice.message("secret second")
     doomed.hover()
@@ -35,7 +41,9 @@ def test_deleted_message_leaves_a_placeholder(ui, parley_server: LiveServer) -> 
     expect(bob.page.locator(".message.deleted .deleted-text")).to_have_text("Message deleted")
     for person in (alice, bob):
         expect(person.message("secret second")).to_have_count(0)
-        assert rows(person) == ["first", "DELETED", "third"]
+        # The reply's quote says its parent is gone, without its text.
+        expect(person.message("(reply) got it").locator(".reply-quote-text")).to_have_text("Message deleted")
+        assert rows(person) == ["first", "DELETED", "third", "(reply) got it"]
         # The placeholder offers nothing to do.
         assert person.page.locator(".message.deleted button").count() == 0
     bob.screenshot("11-deleted-placeholder")
@@ -45,7 +53,8 @@ def test_deleted_message_leaves_a_placeholder(ui, parley_server: LiveServer) -> 
         person.page.reload()
         person.expect_connected()
         expect(person.page.locator(".message.deleted")).to_have_count(1)
-        assert rows(person) == ["first", "DELETED", "third"]
+        expect(person.message("(reply) got it").locator(".reply-quote-text")).to_have_text("Message deleted")
+        assert rows(person) == ["first", "DELETED", "third", "(reply) got it"]
         assert "secret second" not in person.page.content()
     expect(bob.page.locator(".message.deleted .deleted-text")).to_have_text("Message deleted")
 

@@ -95,3 +95,14 @@ export function applyUnpin(conv, messageId) {
   }
   touch(`pins:${conv.id}`);
 }
+
+/** A deleted parent: the quotes of its loaded replies say so (the frame has only its id). */
+export function quoteParentDeleted(conv, parentId) {
+  if (!conv.messages) return;
+  for (const msg of conv.messages.values()) {
+    if (msg.reply_to && msg.reply_to.id === parentId && !msg.reply_to.deleted) {
+      conv.messages.set(msg.id, { ...msg, reply_to: { ...msg.reply_to, content: "", deleted: true } });
+      touch(`messages:${conv.id}`);
+    }
+  }
+}

@@ -11,7 +11,7 @@
 //                         "typing:<id>", "presence", "connection", "outbox:<id>",
 //                         "pins:<id>"
 
-import { applyReaction, applyUnpin, keepOwnReactions, mentionsMe, newMemberView, readMemberView } from "./chatstate.js";
+import * as chat from "./chatstate.js";
 import { addTombstone } from "./tombstones.js";
 
 export const store = {
@@ -77,7 +77,7 @@ function newConversation(id) {
     deletedIds: new Set(),
     tombstones: new Map(), // id -> {id, sender, sender_name, timestamp} of a deleted message
     typing: new Map(), // user id -> {username, until}
-    memberView: newMemberView(), // this user's own settings for it (chatstate.js)
+    memberView: chat.newMemberView(), // this user's own settings for it (chatstate.js)
   };
 }
 
@@ -114,7 +114,7 @@ export function upsertConversation(json, { summary = true } = {}) {
     }
     if (typeof json.last_seq === "number") conv.lastSeq = Math.max(conv.lastSeq, json.last_seq);
   }
-  readMemberView(conv, json);
+  chat.readMemberView(conv, json);
   if (typeof json.last_read_message_id === "number") {
     conv.lastReadId = Math.max(conv.lastReadId, json.last_read_message_id);
   }
@@ -185,7 +185,7 @@ export function upsertMessage(msg, { live = false, broadcast = false } = {}) {
     hooks.missingConversation(msg.conversation);
     return;
   }
-  if (broadcast && conv.messages) msg = keepOwnReactions(conv.messages.get(msg.id), msg);
+  if (broadcast && conv.messages) msg = chat.keepOwnReactions(conv.messages.get(msg.id), msg);
   if (msg.is_deleted) {
     removeMessage(conv.id, msg.id, msg);
     return;
@@ -194,7 +194,7 @@ export function upsertMessage(msg, { live = false, broadcast = false } = {}) {
   const newest = conv.lastMessage ? conv.lastMessage.id : 0;
   if (live && msg.id > newest && store.me && msg.sender !== store.me.id && msg.id > conv.lastReadId) {
     conv.unread += 1;
-    if (mentionsMe(msg)) conv.memberView.unreadMentions += 1;
+    if (chat.mentionsMe(msg)) conv.memberView.unreadMentions += 1;
   }
   if (msg.id >= newest) {
     conv.lastMessage = msg;
@@ -221,6 +221,7 @@ export function removeMessage(conversationId, messageId, info = null) {
   addTombstone(conv, known || info);
   if (conv.deletedIds.has(messageId)) return;
   conv.deletedIds.add(messageId);
+  chat.quoteParentDeleted(conv, messageId);
   if (messageId > conv.lastReadId && conv.unread > 0) {
     // The server no longer counts a deleted message as unread.
     if (!known) hooks.resync(conv.id);
@@ -311,14 +312,14 @@ export function applyFrame(frame) {
       break;
     case "reaction.added":
     case "reaction.removed":
-      if (conv) applyReaction(conv, frame);
+      if (conv) chat.applyReaction(conv, frame);
       break;
     case "message.pinned":
       upsertMessage(frame.message, { live: false, broadcast: true });
       if (conv) touch(`pins:${conv.id}`);
       break;
     case "message.unpinned":
-      if (conv) applyUnpin(conv, frame.message_id);
+      if (conv) chat.applyUnpin(conv, frame.message_id);
       break;
     case "message.deleted":
       removeMessage(frame.conversation, frame.message_id);
