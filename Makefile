@@ -49,7 +49,8 @@ test: install-dev
 ## The seed contract (REST and socket) and the host's own tests against examples/host:
 ## Parley as a reusable app on a UUID/email user model with the host's own tokens.
 HOST_SUITE := tests/host tests/test_user_lifecycle.py tests/test_contract_seed.py tests/test_websocket.py tests/test_ws_smoke.py tests/test_ws_legacy.py \
-	tests/test_ws_handshake.py tests/test_frames.py tests/test_membership_rule.py
+	tests/test_ws_handshake.py tests/test_frames.py tests/test_membership_rule.py \
+	tests/test_chat_features.py tests/test_chat_features_ws.py tests/test_member_state.py
 test-host: install-dev
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} --ds=examples.host.settings -m "not slow and not standalone" $(HOST_SUITE)
 

@@ -154,6 +154,66 @@ async def test_conversation_renamed(alice, bob, kind):
     await sock.close()
 
 
+async def test_reaction_added(alice, bob, kind):
+    cid = await direct(alice, bob)
+    sent = await rest(alice, "POST", f"/api/chat/conversations/{cid}/send_message/", json={"content": "hi"})
+    sock = await opened(alice, cid, kind)
+    await rest(bob, "POST", f"/api/chat/messages/{sent['id']}/reactions/", json={"emoji": ":thumbsup:"})
+    frame = await sock.receive_until("reaction.added")
+    expected = {
+        "type": "reaction.added",
+        "conversation": cid,
+        "seq": 2,
+        "message_id": sent["id"],
+        "emoji": "👍",
+        "user": uid(bob),
+    }
+    exact(frame, events.ReactionAdded, expected)
+    await sock.close()
+
+
+async def test_reaction_removed(alice, bob, kind):
+    cid = await direct(alice, bob)
+    sent = await rest(alice, "POST", f"/api/chat/conversations/{cid}/send_message/", json={"content": "hi"})
+    await rest(bob, "POST", f"/api/chat/messages/{sent['id']}/reactions/", json={"emoji": "🎉"})
+    sock = await opened(alice, cid, kind)
+    await rest(bob, "DELETE", f"/api/chat/messages/{sent['id']}/reactions/?emoji=🎉")
+    frame = await sock.receive_until("reaction.removed")
+    expected = {
+        "type": "reaction.removed",
+        "conversation": cid,
+        "seq": 3,
+        "message_id": sent["id"],
+        "emoji": "🎉",
+        "user": uid(bob),
+    }
+    exact(frame, events.ReactionRemoved, expected)
+    await sock.close()
+
+
+async def test_message_pinned(alice, bob, kind):
+    cid = await direct(alice, bob)
+    sent = await rest(alice, "POST", f"/api/chat/conversations/{cid}/send_message/", json={"content": "hi"})
+    sock = await opened(alice, cid, kind)
+    pinned = await rest(bob, "POST", f"/api/chat/messages/{sent['id']}/pin/")
+    frame = await sock.receive_until("message.pinned")
+    assert pinned == {**sent, "pinned": True}
+    exact(frame, events.MessagePinned, {"type": "message.pinned", "conversation": cid, "seq": 2, "message": pinned})
+    await sock.close()
+
+
+async def test_message_unpinned(alice, bob, kind):
+    cid = await direct(alice, bob)
+    sent = await rest(alice, "POST", f"/api/chat/conversations/{cid}/send_message/", json={"content": "hi"})
+    await rest(alice, "POST", f"/api/chat/messages/{sent['id']}/pin/")
+    sock = await opened(bob, cid, kind)
+    await rest(alice, "POST", f"/api/chat/messages/{sent['id']}/unpin/")
+    frame = await sock.receive_until("message.unpinned")
+    expected = {"type": "message.unpinned", "conversation": cid, "seq": 3, "message_id": sent["id"]}
+    exact(frame, events.MessageUnpinned, expected)
+    await sock.close()
+
+
 # --- Per user -----------------------------------------------------------------------------------
 
 

@@ -175,3 +175,95 @@ def test_users_search(alice, api, make_user, django_assert_num_queries):
         django_assert_num_queries,
         size=len,
     )
+
+
+# --- SPEC 10: reactions, replies and mentions cost no query per message ------------------------
+
+
+def decorate(messages: list[Message], reactors: list[User], members: list[User]) -> None:
+    """Every message gets reactions from two users, a reply quoting it, and a mention."""
+    from parley.services import reactions as reaction_services
+
+    for message in messages:
+        for user in reactors:
+            reaction_services.reaction_add(user=user, message_id=message.pk, emoji="👍")
+        reaction_services.reaction_add(user=reactors[0], message_id=message.pk, emoji="🎉")
+        message_services.message_send(
+            sender=members[0],
+            conversation_id=message.conversation_id,
+            content="re",
+            reply_to=message.pk,
+            mentions=[members[1].pk],
+        )
+
+
+def test_history_page_with_reactions_replies_mentions(alice, bob, api, direct, django_assert_num_queries):
+    def add(count: int) -> None:
+        decorate(send_many(alice, direct["id"], count), [alice, bob], [bob, alice])
+
+    add(3)  # 6 messages: 3 decorated, 3 replies; a page of 5
+    client = api(bob)
+    fetch_small = lambda: client.get(conv_url(direct["id"], "messages") + "?limit=5")  # noqa: E731
+    small, data = queries(fetch_small)
+    assert len(data["results"]) == 5
+    assert any(m["reactions"] for m in data["results"]) and any(m["reply_to"] for m in data["results"])
+    assert small == 3  # auth, membership, page: as without reactions and replies
+    add(25)
+    with django_assert_num_queries(small):
+        response = client.get(conv_url(direct["id"], "messages") + "?limit=50")
+    large = body(response)["results"]
+    assert len(large) == 50
+    assert sum(1 for m in large if m["reply_to"]) == 25 and sum(1 for m in large if m["reactions"]) == 25
+    with django_assert_num_queries(4):  # page mode: the count too
+        client.get(conv_url(direct["id"], "messages") + "?page_size=50")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("thread", 4),  # auth, parent message, count, page
+        ("thread?after=0&limit=50", 3),  # auth, parent message, page
+    ],
+)
+def test_thread(alice, bob, api, direct, path, expected, django_assert_num_queries):
+    parent = send_many(alice, direct["id"], 1)[0]
+    reply = lambda count: [  # noqa: E731
+        message_services.message_send(sender=bob, conversation_id=direct["id"], content="r", reply_to=parent.pk)
+        for _ in range(count)
+    ]
+    reply(SMALL)
+    client = api(alice)
+    assert_flat(
+        lambda: client.get(f"{MESSAGES}{parent.pk}/{path}"),
+        lambda: reply(LARGE - SMALL),
+        expected,
+        django_assert_num_queries,
+        size=lambda data: len(data["results"]),
+    )
+
+
+def test_mentions_pins_and_history(alice, bob, api, direct, django_assert_num_queries):
+    from parley.services import pins as pin_services
+
+    def grow(count: int) -> None:
+        for message in send_many(alice, direct["id"], count):
+            pin_services.message_pin_set(user=alice, message_id=message.pk, pinned=True)
+            message_services.message_send(sender=alice, conversation_id=direct["id"], content="m", mentions=[bob.pk])
+            message_services.message_edit(user=alice, message_id=message.pk, content=f"edited {message.pk}")
+
+    grow(SMALL)
+    client = api(bob)
+    assert_flat(
+        lambda: client.get("/api/chat/mentions/"),
+        lambda: grow(LARGE - SMALL),
+        2,  # auth, page
+        django_assert_num_queries,
+        size=lambda data: len(data["results"]),
+    )
+    with django_assert_num_queries(3):  # auth, membership, pins
+        response = client.get(conv_url(direct["id"], "pins"))
+    assert len(body(response)["results"]) == LARGE
+    edited = Message.objects.filter(conversation_id=direct["id"], edited_at__isnull=False).first()
+    assert edited is not None
+    with django_assert_num_queries(3):  # auth, message, versions
+        client.get(f"{MESSAGES}{edited.pk}/history/")

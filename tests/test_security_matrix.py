@@ -155,6 +155,16 @@ OPS = [
     Op("msg-edit-alias", "PATCH", M + "{id}/edit/", "message", lambda w, u, _: {"content": "edited"}),
     Op("msg-delete-alias", "DELETE", M + "{id}/soft_delete/", "message"),
     Op("msg-attachment", "GET", M + "{id}/attachment/", "message"),
+    # SPEC 10: reactions, threads, pins, edit history, mentions, the member's own state.
+    Op("msg-react", "POST", M + "{id}/reactions/", "message", lambda w, u, _: {"emoji": "👍"}),
+    Op("msg-unreact", "DELETE", M + "{id}/reactions/?emoji=👍", "message"),
+    Op("msg-thread", "GET", M + "{id}/thread/", "message"),
+    Op("msg-pin", "POST", M + "{id}/pin/", "message"),
+    Op("msg-unpin", "POST", M + "{id}/unpin/", "message"),
+    Op("msg-history", "GET", M + "{id}/history/", "message"),
+    Op("mentions", "GET", "/api/chat/mentions/", "none"),
+    Op("conv-me", "PATCH", C + "{id}/me/", "conversation", lambda w, u, _: {"archived": True, "pinned": True}),
+    Op("conv-pins", "GET", C + "{id}/pins/", "conversation"),
     # The server API: the API key only (tests/test_server_api.py); no actor here holds it.
     Op("server-user-get", "GET", S + "users/host-alice/", "none"),
     Op("server-user-put", "PUT", S + "users/host-alice/", "none", lambda w, u, _: {"username": "hijack"}),
@@ -178,6 +188,8 @@ PUBLIC = {
     "limits": 200,
 }
 CREATED = {"conv-create": 201, "conv-send": 201}
+# A member acting on a deleted message of their conversation is told it is deleted.
+DELETED_IS_ERROR = ("msg-react", "msg-unreact", "msg-pin", "msg-unpin")
 
 
 def expected(w: World, op: Op, actor: str, obj: str) -> int:
@@ -194,9 +206,21 @@ def expected(w: World, op: Op, actor: str, obj: str) -> int:
             return 200 if actor in ("owner", "other") else 201
         return CREATED.get(op.name, 200)
     if op.kind == "message":
+        anyhow = Message.objects.filter(pk=w.messages[obj]).select_related("conversation").first()
+        if anyhow is not None and anyhow.is_deleted and op.name in DELETED_IS_ERROR:
+            return 400 if w.member(user, anyhow.conversation_id) else 404
         message = Message.objects.filter(pk=w.messages[obj], is_deleted=False).first()
         if message is None or not w.member(user, message.conversation_id):
             return 404
+        if op.name == "msg-react":
+            return 201
+        if op.name == "msg-unreact":
+            return 404  # reaction_not_found: nobody in the world has reacted
+        if op.name in ("msg-pin", "msg-unpin"):
+            from parley.models import Membership
+
+            role = Membership.objects.get(conversation_id=message.conversation_id, user=user).role
+            return 403 if anyhow.conversation.kind == "group" and role != "admin" else 200
         if op.name in ("msg-edit", "msg-delete", "msg-edit-alias", "msg-delete-alias"):
             return 200 if message.sender_id == user.pk else 403
         if op.name == "msg-attachment":
@@ -358,6 +382,15 @@ ROUTE_OF = {
     "msg-edit-alias": "message-edit",
     "msg-delete-alias": "message-soft-delete",
     "msg-attachment": "message-attachment",
+    "msg-react": "message-reactions",
+    "msg-unreact": "message-reactions",
+    "msg-thread": "message-thread",
+    "msg-pin": "message-pin",
+    "msg-unpin": "message-unpin",
+    "msg-history": "message-history",
+    "mentions": "mentions",
+    "conv-me": "conversation-me",
+    "conv-pins": "conversation-pins",
     "server-user-get": "server-user",
     "server-user-put": "server-user",
     "server-user-delete": "server-user",

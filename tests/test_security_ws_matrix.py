@@ -47,6 +47,8 @@ MESSAGE_COMMANDS = {
     "edit": "edit",  # the seed's aliases
     "delete": "delete",
     "read": "read",
+    "reaction.add": "react",
+    "reaction.remove": "unreact",
 }
 _refs = itertools.count(1)
 
@@ -117,13 +119,19 @@ def expected_reply(w: World, actor: str, conversation: str, command: str, messag
         return "not_participant"
     if message_id is None:
         return "ack"  # send, typing
+    kind = MESSAGE_COMMANDS[command]
+    anyhow = Message.objects.filter(pk=message_id).first()
+    if kind in ("react", "unreact") and anyhow is not None and anyhow.is_deleted:
+        return "message_deleted" if w.member(user, anyhow.conversation_id) else "not_found"
     message = Message.objects.filter(pk=message_id, is_deleted=False).first()
     if message is None or not w.member(user, message.conversation_id):
         return "not_found"
     if message.conversation_id != cid:
         return "wrong_conversation"
-    if MESSAGE_COMMANDS[command] in ("edit", "delete") and message.sender_id != getattr(user, "pk", None):
+    if kind in ("edit", "delete") and message.sender_id != getattr(user, "pk", None):
         return "not_sender"
+    if kind == "unreact":
+        return "reaction_not_found"  # nobody reacted to the message it names
     return "ack"
 
 
@@ -220,6 +228,8 @@ async def test_websocket_authorization_matrix(make_user, settings) -> None:
                 frame = {"type": command, "conversation": cid, "message_id": target, "ref": ref}
                 if MESSAGE_COMMANDS[command] == "edit":
                     frame["content"] = "edited"
+                if MESSAGE_COMMANDS[command] in ("react", "unreact"):
+                    frame["emoji"] = "👀"
                 await sock.send(frame)
                 got = outcome(await reply_to(sock, ref))
                 cells += 1
