@@ -1,105 +1,122 @@
 """The parts of a message's JSON that SPEC 10 added: reactions, the reply's quote, mentions.
 
-A page of messages costs no query more than before: its reactions come in the page's
-own query (a correlated subquery per row, one probe of the reactions' unique index),
-and so does the quote of a reply (a join on the parent), which therefore always shows
-the parent's current state; mentions are a column of the message.
+A history page reads the reactions' counts and the mentions as columns of the message
+(JSON text, decoded only when not empty; `reaction_summary` is kept with the Reaction
+rows in the reacting transaction). Two lookups follow only when the page needs them,
+each one fixed SQL statement (no ORM query building, which cost more than the reads):
+the parents of the replies on the page (so a quote always shows the parent's current
+state) and the reader's own reactions (`me`).
 
-    reactions_column(viewer_id)          the reactions of each row, for `.values()`
-    reactions_of(row)                    [{emoji, count, me}] from that column
-    reaction_summaries(ids, viewer_id)   the same for messages at hand, one query
-    quote_columns()                      the parent's columns, for `.values()`
-    quote_json(row)                      the `reply_to` object of a row, or None
+    json_list(text)                      a JSON text column as a list
+    reaction_summary_of(message_id)      the summary, from the Reaction rows
+    viewer_reactions(ids, viewer_id)     {message id: {emoji}} the viewer reacted with
+    reactions_json(summary, mine)        [{emoji, count, me}]
+    parent_quotes(ids), quote_of(parent) the `reply_to` object
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import F
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Substr
+from django.db.models import Count, Min
 
 from parley import users
 from parley.models import Message, Reaction
 
 QUOTE_LENGTH = 200
-
-# Per row: [[emoji, count, me], ...] in order of first use. Table names are the models'
-# own; the viewer is a bound parameter.
-_REACTIONS_SQL = {
-    "postgresql": (
-        "(SELECT json_agg(json_build_array(r.emoji, r.n, r.mine) ORDER BY r.first) FROM ("
-        "SELECT emoji, count(*) AS n, min(id) AS first, {mine} AS mine FROM {reaction} "
-        'WHERE message_id = "{message}"."id" GROUP BY emoji) AS r)'
-    ),
-    "sqlite": (
-        "(SELECT json_group_array(json_array(r.emoji, r.n, r.mine)) FROM ("
-        "SELECT emoji, count(*) AS n, min(id) AS first, {mine} AS mine FROM {reaction} "
-        'WHERE message_id = "{message}"."id" GROUP BY emoji ORDER BY first) AS r)'
-    ),
-}
-_MINE_SQL = {"postgresql": "bool_or(user_id = %s)", "sqlite": "max(user_id = %s)"}
+Mine = set[str] | frozenset[str]
 
 
-def reactions_column(*, viewer_id: Any = None) -> RawSQL:
-    """The reactions of each message row (the outer query's `parley_message`), `me`
-    from `viewer_id`'s point of view."""
-    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-    params: tuple[Any, ...] = ()
-    mine = "false" if vendor == "postgresql" else "0"
-    if viewer_id is not None:
-        mine, params = _MINE_SQL[vendor], (users.user_db_value(viewer_id),)
-    sql = _REACTIONS_SQL[vendor].format(mine=mine, reaction=Reaction._meta.db_table, message=Message._meta.db_table)
-    return RawSQL(sql, params)  # noqa: S611 - composed of constants; the viewer is a parameter
-
-
-def reactions_of(row: Mapping[str, Any]) -> list[dict[str, Any]]:
-    data = row["reactions_data"]
-    if data is None:  # PostgreSQL's json_agg of no rows
+def json_list(value: Any) -> list[Any]:
+    if not value or value == "[]":
         return []
-    if isinstance(data, str):  # SQLite's JSON is text
-        data = json.loads(data)
-    return [{"emoji": emoji, "count": count, "me": bool(me)} for emoji, count, me in data]
+    if isinstance(value, list):
+        return value
+    return list(json.loads(value))
 
 
-def quote_columns() -> dict[str, Any]:
-    """The parent's columns a message row carries; its sender's name when the default
-    DISPLAY_NAME allows it in the same query (else `with_names` fills it in)."""
-    columns: dict[str, Any] = {
-        "reply_sender_id": F("reply_to__sender_id"),
-        "reply_content": Substr("reply_to__content", 1, QUOTE_LENGTH),
-        "reply_is_deleted": F("reply_to__is_deleted"),
-    }
-    column = users.name_column()
-    if column is not None:
-        columns["reply_sender_name"] = F(f"reply_to__sender__{column}")
-    return columns
+def _in_list(ids: list[Any]) -> tuple[str, list[Any]]:
+    """`IN (...)` over ids: one array parameter on PostgreSQL (Django would prepare and
+    psycopg parse one placeholder each; see selectors.messages.message_json_by_id)."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [ids]
+    return f"IN ({', '.join(['%s'] * len(ids))})", ids
 
 
-def quote_json(row: Mapping[str, Any]) -> dict[str, Any] | None:
-    """`reply_to` as the API shows it: the parent now (deleted: no content)."""
-    if row.get("reply_to_id") is None:
-        return None
-    deleted = bool(row["reply_is_deleted"])
-    sender_name = row["reply_sender_name"] if row["reply_sender_id"] is not None else users.DELETED_USER_NAME
-    return {
-        "id": row["reply_to_id"],
-        "sender_name": sender_name,
-        "content": "" if deleted else (row["reply_content"] or ""),
-        "deleted": deleted,
-    }
-
-
-def reaction_summaries(message_ids: Iterable[int], *, viewer_id: Any = None) -> dict[int, list[dict[str, Any]]]:
-    """The reactions of messages at hand (a write's answer), in one query: the same
-    column as a page's. Without a viewer `me` is always false (a frame is rendered once
-    for every member)."""
-    ids = sorted({i for i in message_ids if i is not None})
+def parent_quotes(parent_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The quote of each parent as it is now, in one statement (a host's DISPLAY_NAME
+    callable costs one more, for the names)."""
+    ids = sorted(set(parent_ids))
     if not ids:
         return {}
-    rows = Message.objects.filter(pk__in=ids).values("id", reactions_data=reactions_column(viewer_id=viewer_id))
-    return {row["id"]: reactions_of(row) for row in rows}
+    user_model = get_user_model()
+    column = users.name_column()
+    name = f'u."{user_model._meta.get_field(column).column}"' if column else "NULL"  # type: ignore[union-attr]
+    where, params = _in_list(ids)
+    pk = user_model._meta.pk.column  # type: ignore[union-attr]
+    sql = (
+        f"SELECT m.id, m.sender_id, substr(m.content, 1, {QUOTE_LENGTH}), m.is_deleted, {name} "  # noqa: S608
+        f'FROM {Message._meta.db_table} m LEFT JOIN "{user_model._meta.db_table}" u '
+        f'ON u."{pk}" = m.sender_id WHERE m.id {where}'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if column is None:
+        names = users.display_names(row[1] for row in rows)
+        rows = [(i, sender, text, deleted, names.get(sender)) for i, sender, text, deleted, _ in rows]
+    return {
+        parent_id: {
+            "id": parent_id,
+            "sender_name": sender_name if sender_id is not None else users.DELETED_USER_NAME,
+            "content": "" if deleted else (text or ""),
+            "deleted": bool(deleted),
+        }
+        for parent_id, sender_id, text, deleted, sender_name in rows
+    }
+
+
+def quote_of(parent: Message) -> dict[str, Any]:
+    """The same quote from a parent at hand (its sender loaded or cached)."""
+    return {
+        "id": parent.pk,
+        "sender_name": users.display_name(parent.sender),
+        "content": "" if parent.is_deleted else parent.content[:QUOTE_LENGTH],
+        "deleted": parent.is_deleted,
+    }
+
+
+def reaction_summary_of(message_id: int) -> str:
+    """`[[emoji, count], ...]` as JSON text, emoji in order of first use, from the rows."""
+    rows = (
+        Reaction.objects.filter(message_id=message_id)
+        .values("emoji")
+        .annotate(count=Count("id"), first=Min("id"))
+        .order_by("first")
+    )
+    return json.dumps([[row["emoji"], row["count"]] for row in rows], ensure_ascii=False)
+
+
+def viewer_reactions(message_ids: Iterable[int], *, viewer_id: Any) -> dict[int, set[str]]:
+    """The emoji `viewer_id` reacted with, per message, in one statement (none without a
+    viewer or a message: a frame is rendered once for every member, so `me` is false)."""
+    ids = sorted(set(message_ids))
+    if viewer_id is None or not ids:
+        return {}
+    where, params = _in_list(ids)
+    sql = f"SELECT message_id, emoji FROM {Reaction._meta.db_table} WHERE user_id = %s AND message_id {where}"  # noqa: S608
+    mine: dict[int, set[str]] = defaultdict(set)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [users.user_db_value(viewer_id), *params])
+        for message_id, emoji in cursor.fetchall():
+            mine[message_id].add(emoji)
+    return mine
+
+
+def reactions_json(summary: Any, mine: Mine = frozenset()) -> list[dict[str, Any]]:
+    return [{"emoji": emoji, "count": count, "me": emoji in mine} for emoji, count in json_list(summary)]

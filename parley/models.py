@@ -119,13 +119,18 @@ class Message(models.Model):
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
-    # SPEC 10: the parent of a reply (same conversation), the members mentioned (their ids
-    # as stored, fixed at send), and when the message was pinned (NULL: not pinned).
+    # SPEC 10: the parent of a reply (same conversation), the members mentioned (their wire
+    # ids, fixed at send), and when the message was pinned (NULL: not pinned).
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    mentions = models.JSONField(default=list, blank=True)
+    # JSON text, not JSONField: a page decodes only the non-empty ones (its converter
+    # was a tenth of a history page's CPU).
+    mentions = models.TextField(default="[]", blank=True)
     pinned_at = models.DateTimeField(null=True, blank=True)
+    # [[emoji, count], ...] in order of first use, as JSON text: the Reaction rows summed
+    # up in the same transaction (under the conversation lock), so a page reads no reactions.
+    reaction_summary = models.TextField(default="[]", blank=True)
 
     class Meta:
         constraints = [

@@ -18,14 +18,7 @@ from django.utils import timezone
 
 from parley import users
 from parley.conf import parley_settings
-from parley.message_parts import (
-    QUOTE_LENGTH,
-    quote_columns,
-    quote_json,
-    reaction_summaries,
-    reactions_column,
-    reactions_of,
-)
+from parley.message_parts import json_list, parent_quotes, quote_of, reactions_json, viewer_reactions
 from parley.models import Membership, Message
 
 MEMBER_COLUMNS = (
@@ -43,15 +36,13 @@ MEMBER_COLUMNS = (
 )
 
 
-def message_values(messages: QuerySet[Message], *, viewer_id: Any = None) -> QuerySet[Message, dict[str, Any]]:
-    """`messages` as rows for `message_rows_json`, with their reactions (`me` from
-    `viewer_id`'s point of view) and a reply's quote. With the default DISPLAY_NAME the
+def message_values(messages: QuerySet[Message]) -> QuerySet[Message, dict[str, Any]]:
+    """`messages` as rows for `message_rows_json`. With the default DISPLAY_NAME the
     sender's name comes in the same query; a host's callable costs one more per page."""
-    extra = {**quote_columns(), "reactions_data": reactions_column(viewer_id=viewer_id)}
     column = users.name_column()
     if column is None:
-        return messages.values(*MESSAGE_COLUMNS, **extra)
-    return messages.values(*MESSAGE_COLUMNS, sender_name=F(f"sender__{column}"), **extra)
+        return messages.values(*MESSAGE_COLUMNS)
+    return messages.values(*MESSAGE_COLUMNS, sender_name=F(f"sender__{column}"))
 
 
 def member_values(memberships: QuerySet[Membership]) -> QuerySet[Membership, dict[str, Any]]:
@@ -70,16 +61,18 @@ def with_names(rows: list[dict[str, Any]], *, id_key: str, name_key: str) -> lis
     return rows
 
 
-def message_rows_json(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of `message_values` as JSON; names a host's DISPLAY_NAME gives cost one query."""
-    listed = list(rows)
-    if listed and "sender_name" not in listed[0]:
-        # One query for the senders and the quoted parents' senders together.
-        names = users.display_names([*(r["sender_id"] for r in listed), *(r["reply_sender_id"] for r in listed)])
-        for row in listed:
-            row["sender_name"] = names.get(row["sender_id"])
-            row["reply_sender_name"] = names.get(row["reply_sender_id"])
-    return [message_row_json(row, reactions=reactions_of(row)) for row in listed]
+def message_rows_json(rows: Iterable[dict[str, Any]], *, viewer_id: Any = None) -> list[dict[str, Any]]:
+    """Rows of `message_values` as JSON, reactions' `me` from `viewer_id`'s point of view.
+    One statement more when some row is a reply (the parents' quotes), one when some row
+    has reactions (the viewer's own); names a host's DISPLAY_NAME gives cost one."""
+    listed = with_names(list(rows), id_key="sender_id", name_key="sender_name")
+    quotes = parent_quotes(r["reply_to_id"] for r in listed if r["reply_to_id"] is not None)
+    reacted = (r["id"] for r in listed if r["reaction_summary"] and r["reaction_summary"] != "[]")
+    mine = viewer_reactions(reacted, viewer_id=viewer_id)
+    return [
+        message_row_json(row, mine=mine.get(row["id"], frozenset()), quote=quotes.get(row["reply_to_id"]))
+        for row in listed
+    ]
 
 
 # Columns a message row needs; `message_values` adds the sender's name.
@@ -102,6 +95,7 @@ MESSAGE_COLUMNS = (
     "reply_to_id",
     "mentions",
     "pinned_at",
+    "reaction_summary",
 )
 
 
@@ -117,7 +111,9 @@ def attachment_url(message_id: int) -> str:
     return parley_settings.PUBLIC_BASE_URL + reverse("message-attachment", kwargs={"pk": message_id})
 
 
-def message_row_json(row: Mapping[str, Any], *, reactions: list[dict[str, Any]]) -> dict[str, Any]:
+def message_row_json(
+    row: Mapping[str, Any], *, mine: set[str] | frozenset[str] = frozenset(), quote: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A message as the seed documents it, plus `seq`, `client_id` and attachment details,
     and SPEC 10's `reactions`, `reply_to`, `mentions` and `pinned`."""
     has_file = bool(row["attachment"]) and not row["is_deleted"]
@@ -138,22 +134,19 @@ def message_row_json(row: Mapping[str, Any], *, reactions: list[dict[str, Any]])
         "edited_at": iso(row["edited_at"]),
         "client_id": row["client_id"],
         "seq": row["seq"],
-        "reactions": reactions,
-        "reply_to": quote_json(row),
-        "mentions": list(row["mentions"] or []),
+        "reactions": reactions_json(row["reaction_summary"], mine),
+        "reply_to": quote,
+        "mentions": json_list(row["mentions"]),
         "pinned": row["pinned_at"] is not None,
     }
 
 
-def message_json(
-    message: Message, *, viewer_id: Any = None, reactions: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def message_json(message: Message, *, viewer_id: Any = None) -> dict[str, Any]:
     """The same JSON from a model instance (its sender must be loaded or cached; a
-    reply's parent is read unless cached). Its reactions cost a query unless given
-    (`[]` for a message just sent)."""
-    if reactions is None:
-        reactions = reaction_summaries([message.pk], viewer_id=viewer_id).get(message.pk, [])
+    reply's parent is read unless cached). With a viewer and reactions, one query for `me`."""
     parent = message.reply_to if message.reply_to_id is not None else None
+    summary = message.reaction_summary
+    mine = viewer_reactions([message.pk] if json_list(summary) else [], viewer_id=viewer_id)
     return message_row_json(
         {
             "id": message.pk,
@@ -173,14 +166,12 @@ def message_json(
             "client_id": message.client_id,
             "seq": message.seq,
             "reply_to_id": message.reply_to_id,
-            "reply_sender_id": parent.sender_id if parent else None,
-            "reply_sender_name": users.display_name(parent.sender) if parent else None,
-            "reply_content": parent.content[:QUOTE_LENGTH] if parent else None,
-            "reply_is_deleted": parent.is_deleted if parent else None,
             "mentions": message.mentions,
             "pinned_at": message.pinned_at,
+            "reaction_summary": summary,
         },
-        reactions=reactions,
+        mine=mine.get(message.pk, frozenset()),
+        quote=quote_of(parent) if parent is not None else None,
     )
 
 

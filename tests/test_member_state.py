@@ -70,6 +70,7 @@ def test_state_defaults_and_each_field(alice, bob, api, direct):
         ({"notification_level": "loud"}, "invalid_choice"),
         ({"muted_until": "tomorrow"}, "invalid_time"),
         ({"muted_until": 5}, "invalid_time"),
+        ({"muted_until": "2020-13-45T00:00:00"}, "invalid_time"),
         ({"archived": "yes"}, "invalid_type"),
         ({"pinned": 1}, "invalid_type"),
         ({"notification_level": "none", "archived": "no"}, "invalid_type"),  # nothing of it applied

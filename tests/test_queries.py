@@ -178,6 +178,9 @@ def test_users_search(alice, api, make_user, django_assert_num_queries):
 
 
 # --- SPEC 10: reactions, replies and mentions cost no query per message ------------------------
+# A page without reactions or replies costs what it did before SPEC 10 (the tests above);
+# one with replies one statement more (the parents' quotes), one with reactions one more
+# (the reader's own, for `me`), whatever the page's length.
 
 
 def decorate(messages: list[Message], reactors: list[User], members: list[User]) -> None:
@@ -207,22 +210,22 @@ def test_history_page_with_reactions_replies_mentions(alice, bob, api, direct, d
     small, data = queries(fetch_small)
     assert len(data["results"]) == 5
     assert any(m["reactions"] for m in data["results"]) and any(m["reply_to"] for m in data["results"])
-    assert small == 3  # auth, membership, page: as without reactions and replies
+    assert small == 5  # auth, membership, page (with the reaction counts), the parents' quotes, the caller's reactions
     add(25)
     with django_assert_num_queries(small):
         response = client.get(conv_url(direct["id"], "messages") + "?limit=50")
     large = body(response)["results"]
     assert len(large) == 50
     assert sum(1 for m in large if m["reply_to"]) == 25 and sum(1 for m in large if m["reactions"]) == 25
-    with django_assert_num_queries(4):  # page mode: the count too
+    with django_assert_num_queries(6):  # page mode: the count too
         client.get(conv_url(direct["id"], "messages") + "?page_size=50")
 
 
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        ("thread", 4),  # auth, parent message, count, page
-        ("thread?after=0&limit=50", 3),  # auth, parent message, page
+        ("thread", 5),  # auth, parent message, count, page, the parent's quote
+        ("thread?after=0&limit=50", 4),  # auth, parent message, page, the parent's quote
     ],
 )
 def test_thread(alice, bob, api, direct, path, expected, django_assert_num_queries):

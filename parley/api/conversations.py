@@ -221,7 +221,7 @@ class ConversationViewSet(ConversationFeatureActions, ParleyView, viewsets.ViewS
             mentions=_mentions(request),
         )
         headers = {} if created else {"Idempotent-Replayed": "true"}
-        json = message_json(message, reactions=[] if created else None, viewer_id=current_user(request).pk)
+        json = message_json(message, viewer_id=current_user(request).pk)
         return Response(json, status=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(request=s.AddParticipantsIn, responses={200: s.ConversationOut, **ERRORS}, tags=["members"])

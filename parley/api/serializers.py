@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from parley.common.errors import InvalidInput
-from parley.message_parts import QUOTE_LENGTH, reaction_summaries
+from parley.message_parts import json_list, quote_of, reactions_json
 from parley.models import Message
 from parley.representations import attachment_url
 from parley.users import display_name
@@ -42,7 +42,7 @@ class MessageOut(serializers.ModelSerializer):
     attachment_type = serializers.SerializerMethodField()
     reactions = serializers.SerializerMethodField(help_text="In order of first use; [] if none.")
     reply_to = serializers.SerializerMethodField(help_text="The quote of the parent of a reply; null otherwise.")
-    mentions = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the mentioned members.")
+    mentions = serializers.SerializerMethodField(help_text="Ids of the mentioned members.")
     pinned = serializers.SerializerMethodField()
 
     class Meta:
@@ -72,19 +72,15 @@ class MessageOut(serializers.ModelSerializer):
 
     @extend_schema_field(ReactionOut(many=True))
     def get_reactions(self, message: Message) -> list[dict[str, Any]]:
-        return reaction_summaries([message.pk]).get(message.pk, [])
+        return reactions_json(message.reaction_summary)
 
     @extend_schema_field(ReplyQuoteOut(allow_null=True))
     def get_reply_to(self, message: Message) -> dict[str, Any] | None:
-        parent = message.reply_to
-        if parent is None:
-            return None
-        return {
-            "id": parent.pk,
-            "sender_name": display_name(parent.sender),
-            "content": "" if parent.is_deleted else parent.content[:QUOTE_LENGTH],
-            "deleted": parent.is_deleted,
-        }
+        return quote_of(message.reply_to) if message.reply_to is not None else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_mentions(self, message: Message) -> list[Any]:
+        return json_list(message.mentions)
 
     def get_pinned(self, message: Message) -> bool:
         return message.pinned_at is not None

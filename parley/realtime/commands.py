@@ -192,7 +192,7 @@ def command_send(
     *, user: User, conversation_id: int, content: Any, client_id: Any, reply_to: Any = None, mentions: Any = None
 ) -> dict[str, Any]:
     # Membership is checked by message_send, in the statement that locks the conversation.
-    message, created = message_services.message_send(
+    message, _ = message_services.message_send(
         sender=user,
         conversation_id=conversation_id,
         content=content,
@@ -200,7 +200,7 @@ def command_send(
         reply_to=reply_to,
         mentions=mentions,
     )
-    return message_json(message, reactions=[] if created else None)
+    return message_json(message)
 
 
 def command_edit(*, user: User, conversation_id: int, message_id: Any, content: Any) -> dict[str, Any]:

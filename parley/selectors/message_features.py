@@ -22,7 +22,7 @@ def thread_replies(*, message_id: int) -> QuerySet[Message]:
 
 def pins_json(*, conversation_id: int, viewer_id: Any) -> list[dict[str, Any]]:
     pinned = live_messages(conversation_id=conversation_id).filter(pinned_at__isnull=False).order_by("-pinned_at")
-    return message_rows_json(message_values(pinned, viewer_id=viewer_id)[:MAX_PINS])
+    return message_rows_json(message_values(pinned)[:MAX_PINS], viewer_id=viewer_id)
 
 
 def edit_history_json(*, message_id: int) -> list[dict[str, Any]]:
@@ -39,5 +39,5 @@ def mentions_page(*, user_id: Any, before: int | None, limit: int) -> tuple[list
     messages = messages_visible_to(user_id=user_id).filter(id__in=mentioned)
     if before is not None:
         messages = messages.filter(id__lt=before)
-    rows = list(message_values(messages.order_by("-id"), viewer_id=user_id)[: limit + 1])
-    return message_rows_json(rows[:limit]), len(rows) > limit
+    rows = list(message_values(messages.order_by("-id"))[: limit + 1])
+    return message_rows_json(rows[:limit], viewer_id=user_id), len(rows) > limit

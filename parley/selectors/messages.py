@@ -1,8 +1,9 @@
 """Reads of messages: live ones, visible to a member, a page of history.
 
 A history page is one query at any depth (keyset on `(conversation, id)`, the partial
-index on live messages; reactions and a reply's quote in the same query), or two in
-page mode (the seed's `count`).
+index on live messages; reactions' counts and a reply's quote in the same query), or two
+in page mode (the seed's `count`); one more for the reader's own reactions (`me`) when
+some message of the page has reactions.
 """
 
 from __future__ import annotations
@@ -47,23 +48,23 @@ def message_keyset_page(
     `after`: the messages just newer. One index range scan at any depth.
     """
     if after is not None:
-        rows = list(message_values(messages.filter(id__gt=after).order_by("id"), viewer_id=viewer_id)[: limit + 1])
+        rows = list(message_values(messages.filter(id__gt=after).order_by("id"))[: limit + 1])
         has_more = len(rows) > limit
         rows = rows[:limit]
-        return KeysetPage(message_rows_json(rows), has_older=after > 0, has_newer=has_more)
+        return KeysetPage(message_rows_json(rows, viewer_id=viewer_id), has_older=after > 0, has_newer=has_more)
     if before is not None:
         messages = messages.filter(id__lt=before)
-    rows = list(message_values(messages.order_by("-id"), viewer_id=viewer_id)[: limit + 1])
+    rows = list(message_values(messages.order_by("-id"))[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     rows.reverse()
-    return KeysetPage(message_rows_json(rows), has_older=has_more, has_newer=before is not None)
+    return KeysetPage(message_rows_json(rows, viewer_id=viewer_id), has_older=has_more, has_newer=before is not None)
 
 
 def message_offset_page(
     messages: QuerySet[Message], *, offset: int, limit: int, viewer_id: Any = None
 ) -> list[dict[str, Any]]:
-    return message_rows_json(message_values(messages.order_by("id"), viewer_id=viewer_id)[offset : offset + limit])
+    return message_rows_json(message_values(messages.order_by("id"))[offset : offset + limit], viewer_id=viewer_id)
 
 
 def message_json_by_id(ids: list[int], *, viewer_id: Any = None) -> dict[int, dict[str, Any]]:
@@ -75,4 +76,4 @@ def message_json_by_id(ids: list[int], *, viewer_id: Any = None) -> dict[int, di
         wanted = Message.objects.filter(id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(ids),)))
     else:
         wanted = Message.objects.filter(id__in=ids)
-    return {m["id"]: m for m in message_rows_json(message_values(wanted, viewer_id=viewer_id))}
+    return {m["id"]: m for m in message_rows_json(message_values(wanted), viewer_id=viewer_id)}

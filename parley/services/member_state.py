@@ -30,7 +30,10 @@ def _flag(value: Any, field: str) -> bool:
 def _muted_until(value: Any) -> datetime | None:
     if value is None:
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) and len(value) <= 64 else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) and len(value) <= 64 else None
+    except ValueError:  # well formed, but no such time (month 13)
+        parsed = None
     if parsed is None:
         raise InvalidInput("Must be an ISO 8601 time, or null to unmute.", field="muted_until", code="invalid_time")
     if timezone.is_naive(parsed):

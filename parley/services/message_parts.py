@@ -14,6 +14,7 @@ counts (parley.services.sending).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -107,7 +108,7 @@ def mentions_store(*, message_id: int, conversation_id: int, user_ids: list[Any]
         [MessageMention(message_id=message_id, conversation_id=conversation_id, user_id=u) for u in user_ids]
     )
     wire = [wire_id(u) for u in user_ids]
-    Message.objects.filter(pk=message_id).update(mentions=wire)
+    Message.objects.filter(pk=message_id).update(mentions=json.dumps(wire))
     Membership.objects.filter(conversation_id=conversation_id, user_id__in=user_ids).update(
         unread_mentions=F("unread_mentions") + 1
     )

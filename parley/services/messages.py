@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -121,7 +122,7 @@ def _message_insert(
         seq=inserted.seq,
         client_id=client_id,
         reply_to=parent,
-        mentions=mentioned,
+        mentions=json.dumps(mentioned),
     )
     if stored is not None:
         message.attachment.name = stored.path
@@ -136,7 +137,7 @@ def _message_insert(
         actor_id=sender.pk,
     )
     # Committed already, unless the caller holds a transaction: then after its commit.
-    frame = events.durable_frame(event, message=message_json(message, reactions=[]))
+    frame = events.durable_frame(event, message=message_json(message))
     events.publish_on_commit(frame, conversation=conversation_id)
     return message, True
 

@@ -13,6 +13,7 @@ import emoji as emoji_data
 
 from parley import access
 from parley.common.errors import InvalidInput, NotFound
+from parley.message_parts import reaction_summary_of
 from parley.models import Event, Message, Reaction
 from parley.services.sequencing import ConversationWrite, conversation_write
 from parley.users import User
@@ -41,6 +42,12 @@ def _live_message(write: ConversationWrite, *, message_id: int) -> Message:
     return message
 
 
+def _summary_refresh(message: Message) -> None:
+    """The message's counts from its Reaction rows, in the same transaction."""
+    message.reaction_summary = reaction_summary_of(message.pk)
+    message.save(update_fields=["reaction_summary"])
+
+
 def reaction_add(*, user: User, message_id: int, emoji: Any) -> tuple[Message, bool]:
     """React to a live message of one of the caller's conversations: `(message,
     created)`; created is False when the caller had already reacted with that emoji."""
@@ -58,6 +65,7 @@ def reaction_add(*, user: User, message_id: int, emoji: Any) -> tuple[Message, b
         # Under the conversation's lock, so the check above cannot race; the unique
         # constraint backs it.
         Reaction.objects.create(message=message, user=user, emoji=value)
+        _summary_refresh(message)
         write.append(Event.Type.REACTION_ADDED, message_id=message.pk, actor_id=user.pk, data={"emoji": value})
     return message, True
 
@@ -71,5 +79,6 @@ def reaction_remove(*, user: User, message_id: int, emoji: Any) -> Message:
         deleted, _ = Reaction.objects.filter(message=message, user=user, emoji=value).delete()
         if not deleted:
             raise NotFound("You have not reacted with that emoji.", code="reaction_not_found")
+        _summary_refresh(message)
         write.append(Event.Type.REACTION_REMOVED, message_id=message.pk, actor_id=user.pk, data={"emoji": value})
     return message

@@ -47,11 +47,13 @@ _GATE = f"""
 
 _MESSAGE_COLUMNS = """
     conversation_id, sender_id, content, attachment, attachment_name, attachment_size, attachment_type,
-    timestamp, seq, client_id, is_read, read_at, is_deleted, deleted_at, edited_at, reply_to_id, mentions, pinned_at
+    timestamp, seq, client_id, is_read, read_at, is_deleted, deleted_at, edited_at, reply_to_id, mentions, pinned_at,
+    reaction_summary
 """
 _MESSAGE_VALUES = """
     %(conversation)s, %(sender)s, %(content)s, %(attachment)s, %(attachment_name)s, %(attachment_size)s,
-    %(attachment_type)s, %(now)s, %(seq)s, %(client_id)s, false, NULL, false, NULL, NULL, %(reply_to)s, '[]', NULL
+    %(attachment_type)s, %(now)s, %(seq)s, %(client_id)s, false, NULL, false, NULL, NULL, %(reply_to)s, '[]', NULL,
+    '[]'
 """
 _EVENT_COLUMNS = "conversation_id, seq, type, message_id, actor_id, data, created_at"
 _UNREAD = """
