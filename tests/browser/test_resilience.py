@@ -67,9 +67,11 @@ def test_restart_and_network_drop(ui, own_server: LiveServer) -> None:
     expect(alice.message("missed one")).to_have_count(1)
     expect(alice.message("missed two, edited")).to_have_count(1)
     expect(alice.message("missed three")).to_have_count(0)
-    expect(alice.page.locator(".message")).to_have_count(5)
+    # The deleted one left its placeholder on both sides, replayed for Alice.
+    expect(alice.page.locator(".message.deleted")).to_have_count(1)
+    expect(alice.page.locator(".message")).to_have_count(6)
     ids = message_ids(alice)
-    assert len(ids) == len(set(ids)) == 5
+    assert len(ids) == len(set(ids)) == 6
     assert ids == message_ids(bob)
     # Bob's messages were read when they arrived in Alice's open conversation.
     expect(bob.message("missed one")).to_have_attribute("data-status", "read")

@@ -70,9 +70,14 @@ def test_payloads_render_as_text_and_run_nothing(ui) -> None:
     for payload in PAYLOADS:
         mallory.send(payload)
     expect(mallory.page.locator(".message:not(.pending) .text")).to_have_text(PAYLOADS)
+    # Picked files wait in the composer, previewed under their names (as text), until sent.
     mallory.page.set_input_files("#file-input", files=[{"name": FILE_NAME, "mimeType": "text/html", "buffer": b"<b>"}])
+    expect(mallory.page.locator(".staged-file .file-name")).to_have_text(FILE_NAME)
+    mallory.page.get_by_role("button", name="Send message").click()
     expect(mallory.page.locator(".message:not(.pending) .file-name")).to_have_text(FILE_NAME)
     mallory.page.set_input_files("#file-input", files=[{"name": IMAGE_NAME, "mimeType": "image/png", "buffer": PNG}])
+    expect(mallory.page.locator(".staged-thumb")).to_have_attribute("alt", f"Preview of {IMAGE_NAME}")
+    mallory.page.get_by_role("button", name="Send message").click()
 
     # The victim sees all of it, literally.
     group = victim.page.locator(".conversation", has_text="Team")

@@ -5,7 +5,10 @@
 
 import * as api from "./api.js";
 import { revokeAttachments } from "./attachments.js";
+import { recountMentions } from "./chatstate.js";
+import { fileRefusal, overLimit } from "./errors.js";
 import { ChatSocket } from "./socket.js";
+import { fillTombstones, pageStartSeq } from "./tombstones.js";
 import {
   applyFrame,
   dropConversation,
@@ -178,6 +181,7 @@ export async function openHistory(id) {
   conv.hasOlder = page.previous !== null;
   conv.historyLoaded = true;
   touch(`messages:${id}`);
+  fillTombstones(conv, { fromSeq: pageStartSeq(page.results, conv.hasOlder) });
 }
 
 /** The keyset page just older than the oldest loaded message; false when there is none. */
@@ -188,9 +192,11 @@ export async function loadOlder(id) {
   touch(`messages:${id}`);
   try {
     const oldest = Math.min(...conv.messages.keys());
+    const toSeq = conv.messages.get(oldest)?.seq;
     const page = await api.messagesPage(id, { before: oldest, limit: 50 });
     for (const msg of page.results) upsertMessage(msg);
     conv.hasOlder = page.previous !== null;
+    fillTombstones(conv, { fromSeq: pageStartSeq(page.results, conv.hasOlder), toSeq: toSeq ?? Infinity });
     return page.results.length > 0;
   } finally {
     conv.loadingOlder = false;
@@ -213,11 +219,14 @@ async function command(frame, rest) {
   return rest();
 }
 
-export function sendText(conversationId, content) {
+/** `extra`: {replyTo: message id, mentions: [member ids]} (SPEC 10). */
+export function sendText(conversationId, content, extra = {}) {
   const item = {
     clientId: uid(),
     conversation: conversationId,
     content,
+    replyTo: extra.replyTo ?? null,
+    mentions: extra.mentions || [],
     timestamp: new Date().toISOString(),
     status: "sending",
   };
@@ -233,7 +242,7 @@ async function deliver(item) {
   try {
     let message;
     if (item.file) {
-      message = await api.sendFile(item.conversation, item.file, item.clientId, {
+      message = await api.sendFile(item.conversation, item.file, item.content, item.clientId, sendExtras(item), {
         onProgress: (loaded, total) => {
           item.progress = total ? loaded / total : 0;
           touch(`outbox:${item.conversation}`);
@@ -241,8 +250,14 @@ async function deliver(item) {
       });
     } else {
       message = await command(
-        { type: "message.send", conversation: item.conversation, content: item.content, client_id: item.clientId },
-        () => api.sendMessage(item.conversation, item.content, item.clientId),
+        {
+          type: "message.send",
+          conversation: item.conversation,
+          content: item.content,
+          client_id: item.clientId,
+          ...sendExtras(item),
+        },
+        () => api.sendMessage(item.conversation, item.content, item.clientId, sendExtras(item)),
       );
     }
     upsertMessage(message);
@@ -252,10 +267,23 @@ async function deliver(item) {
       item.status = "queued"; // the server is unreachable: sent again after reconnecting
     } else {
       item.status = "failed";
-      item.error = error.message;
+      item.error =
+        error.status === 413 && item.file
+          ? `“${item.file.name}” was not sent: ${
+              item.file.size > limits.attachmentBytes ? overLimit(item.file.size, limits.attachmentBytes) : "it is over the server's upload limit"
+            }.`
+          : error.message;
     }
   }
   touch(`outbox:${item.conversation}`);
+}
+
+/** The reply and mentions of a message being sent, as the API names them. */
+function sendExtras(item) {
+  const extras = {};
+  if (item.replyTo) extras.reply_to = item.replyTo;
+  if (item.mentions && item.mentions.length) extras.mentions = item.mentions;
+  return extras;
 }
 
 function flushOutbox() {
@@ -274,16 +302,17 @@ export function discard(clientId) {
   touch(`outbox:${item.conversation}`);
 }
 
-/** Refuses a file over the limit before any byte is sent. */
-export function sendFile(conversationId, file) {
-  if (file.size > limits.attachmentBytes) {
-    throw new Error(`"${file.name}" is too large to send`);
-  }
-  if (file.size === 0) throw new Error(`"${file.name}" is empty`);
+/** A file, and the text that goes with it, as one message. Refuses a file over the
+ * limit before any byte is sent. */
+export function sendFile(conversationId, file, content = "", extra = {}) {
+  const refusal = fileRefusal(file, limits.attachmentBytes);
+  if (refusal) throw new Error(refusal);
   const item = {
     clientId: uid(),
     conversation: conversationId,
-    content: "",
+    content,
+    replyTo: extra.replyTo ?? null,
+    mentions: extra.mentions || [],
     file,
     progress: 0,
     timestamp: new Date().toISOString(),
@@ -326,6 +355,7 @@ export function markRead(conversationId, messageId) {
       conv.unread = conv.messages
         ? [...conv.messages.values()].filter((m) => m.sender !== store.me.id && m.id > conv.lastReadId).length
         : 0;
+      recountMentions(conv);
       touch("conversations");
     })
     .catch(() => {})

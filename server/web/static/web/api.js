@@ -4,37 +4,27 @@
 // too, with the Web Locks API where the browser has it), and a tab first checks
 // whether another tab already stored a newer pair.
 
+import { describeError, parseRetryAfter } from "./errors.js";
+
 const STORAGE_KEY = "parley.tokens";
 const listeners = new Set();
 
 export class ApiError extends Error {
-  constructor(status, body, message) {
-    super(message || describeError(status, body));
+  /** `retryAfter`: seconds from the response's Retry-After header, if it had one. */
+  constructor(status, body, message, { retryAfter = null } = {}) {
+    super(message || describeError(status, body, { retryAfter }));
     this.status = status;
     this.body = body;
+    this.retryAfter = retryAfter;
     this.code = body && typeof body === "object" ? body.code : undefined;
   }
 }
 
-/** A human sentence from DRF's `{detail}` or field-error bodies. */
-export function describeError(status, body) {
-  if (body && typeof body === "object") {
-    if (typeof body.detail === "string") return body.detail;
-    const parts = [];
-    for (const [field, value] of Object.entries(body)) {
-      if (field === "code") continue;
-      const text = Array.isArray(value) ? value.join(" ") : typeof value === "string" ? value : "";
-      if (!text) continue;
-      parts.push(field === "non_field_errors" ? text : `${field.replace(/_/g, " ")}: ${text}`);
-    }
-    if (parts.length) return parts.join(" ");
-  }
-  if (status === 0) return "The server cannot be reached. Check your connection.";
-  if (status === 413) return "That file is over the upload limit.";
-  if (status === 429) return "Too many requests. Wait a moment and try again.";
-  if (status >= 500) return "The server had a problem. Try again.";
-  return `Request failed (${status}).`;
+function failure(status, body, headerValue) {
+  return new ApiError(status, body, undefined, { retryAfter: parseRetryAfter(headerValue) });
 }
+
+export { describeError };
 
 // --- Tokens -----------------------------------------------------------------------------
 
@@ -189,7 +179,7 @@ export async function request(method, path, { json, query, anonymous = false, re
     if (ok === false) throw new ApiError(401, null, "Your session has ended. Log in again.");
   }
   const body = await parseBody(response);
-  if (!response.ok) throw new ApiError(response.status, body);
+  if (!response.ok) throw failure(response.status, body, response.headers.get("Retry-After"));
   return body;
 }
 
@@ -202,7 +192,7 @@ export async function fetchBlob(url, { retry = true } = {}) {
     throw new ApiError(0, null);
   }
   if (response.status === 401 && retry && (await refreshTokens())) return fetchBlob(url, { retry: false });
-  if (!response.ok) throw new ApiError(response.status, await parseBody(response));
+  if (!response.ok) throw failure(response.status, await parseBody(response), response.headers.get("Retry-After"));
   return response.blob();
 }
 
@@ -213,7 +203,10 @@ export async function fetchBlob(url, { retry = true } = {}) {
 export function upload(path, fields, { onProgress, retry = true, signal } = {}) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) form.append(k, v);
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined || v === null) continue;
+      for (const one of Array.isArray(v) ? v : [v]) form.append(k, one); // a list: the field repeated
+    }
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
     xhr.setRequestHeader("Accept", "application/json");
@@ -233,7 +226,7 @@ export function upload(path, fields, { onProgress, retry = true, signal } = {}) 
       } else if (xhr.status >= 200 && xhr.status < 300) {
         resolve(body);
       } else {
-        reject(new ApiError(xhr.status, body));
+        reject(failure(xhr.status, body, xhr.getResponseHeader("Retry-After")));
       }
     };
     if (signal) signal.addEventListener("abort", () => xhr.abort());
@@ -271,14 +264,14 @@ export const me = () => request("GET", "/api/auth/me/");
 export const searchUsers = (search) => request("GET", "/api/users/", { query: { search, limit: 20 } });
 
 /** One page of conversations; `next` is the cursor URL of the following page or null. */
-export async function listConversations({ url, embed = 1 } = {}) {
+export async function listConversations({ url, embed = 1, archived = false } = {}) {
   const target = url ? new URL(url, location.href) : null;
   const path = target ? target.pathname + target.search : CONV;
   const headers = { Accept: "application/json" };
   let response;
   const run = async () => {
     if (tokens) headers.Authorization = `Bearer ${tokens.access}`;
-    const query = target ? "" : `?limit=50&embed=${embed}`;
+    const query = target ? "" : `?limit=50&embed=${embed}${archived ? "&archived=true" : ""}`;
     return fetch(path + query, { headers });
   };
   try {
@@ -288,7 +281,7 @@ export async function listConversations({ url, embed = 1 } = {}) {
     throw new ApiError(0, null);
   }
   const body = await parseBody(response);
-  if (!response.ok) throw new ApiError(response.status, body);
+  if (!response.ok) throw failure(response.status, body, response.headers.get("Retry-After"));
   const link = response.headers.get("Link") || "";
   const match = link.match(/<([^>]+)>;\s*rel="next"/);
   return { results: body, next: match ? match[1] : null };
@@ -308,10 +301,20 @@ export const leaveConversation = (id) => request("POST", `${CONV}${id}/leave/`);
 export const messagesPage = (id, { before, limit = 50 } = {}) =>
   request("GET", `${CONV}${id}/messages/`, { query: { before, limit } });
 
-export const sendMessage = (id, content, clientId) =>
-  request("POST", `${CONV}${id}/send_message/`, { json: { content, client_id: clientId } });
-export const sendFile = (id, file, clientId, opts) =>
-  upload(`${CONV}${id}/send_message/`, { attachment: file, client_id: clientId }, opts);
+/** Durable events after `since` (the same frames as the socket); for the placeholders
+ * of deleted messages in a history page. */
+export const conversationEvents = (id, since, limit = 500) =>
+  request("GET", `${CONV}${id}/events/`, { query: { since, limit } });
+
+export const sendMessage = (id, content, clientId, extras = {}) =>
+  request("POST", `${CONV}${id}/send_message/`, { json: { content, client_id: clientId, ...extras } });
+/** One message with a file and (optionally) text, multipart. */
+export const sendFile = (id, file, content, clientId, extras, opts) =>
+  upload(
+    `${CONV}${id}/send_message/`,
+    { attachment: file, content: content || undefined, client_id: clientId, ...extras },
+    opts,
+  );
 export const editMessage = (id, content) => request("POST", `${MSG}${id}/edit_message/`, { json: { content } });
 export const deleteMessage = (id) => request("POST", `${MSG}${id}/delete_message/`);
 export const markRead = (id) => request("POST", `${MSG}${id}/mark_read/`);

@@ -50,7 +50,8 @@ export function formatListStamp(date, now = new Date()) {
   return shortDateFmt.format(date);
 }
 
-export function formatSize(bytes) {
+/** "13 B", "4.2 KB", "26.2 MB", "312 MB": at most `digits` decimals below 100 units. */
+export function formatSize(bytes, digits = 1) {
   if (bytes === null || bytes === undefined) return "";
   if (bytes < 1024) return `${bytes} B`;
   const units = ["KB", "MB", "GB"];
@@ -60,6 +61,6 @@ export function formatSize(bytes) {
     value /= 1024;
     unit += 1;
   }
-  const shown = value >= 10 || Number.isInteger(value) ? Math.round(value) : value.toFixed(1);
+  const shown = value >= 100 ? Math.round(value) : Number(value.toFixed(digits));
   return `${shown} ${units[unit]}`;
 }

@@ -6,12 +6,14 @@
 //   - keeps a cursor (last applied `seq`) per conversation, sends them as `since` on
 //     every connect, and drops any durable frame at or below its cursor, so catch-up
 //     never shows a gap or a duplicate;
-//   - refreshes the access token on a 4401 close, and sends a fresh one in an `auth`
-//     frame before the current one expires;
+//   - authenticates with an `auth` frame (the token is never in the URL), refreshes
+//     the access token on a 4401 close, and sends a fresh one in an `auth` frame
+//     before the current one expires;
 //   - turns commands into promises: `request(frame)` resolves with the `ack` or
 //     rejects with the `error` frame that echoes its `ref`.
 
 import { accessExpiresIn, accessToken, refreshTokens } from "./api.js";
+import { socketErrorText } from "./errors.js";
 
 const PING_EVERY_MS = 25000;
 const PONG_TIMEOUT_MS = 10000;
@@ -21,7 +23,7 @@ const MAX_DELAY_MS = 30000;
 
 export class SocketError extends Error {
   constructor(code, detail) {
-    super(detail || code);
+    super(socketErrorText(code, detail));
     this.code = code;
   }
 }
@@ -144,8 +146,13 @@ export class ChatSocket {
     this.setState("connecting");
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const since = encodeURIComponent(JSON.stringify(this.since()));
-    const ws = new WebSocket(`${scheme}//${location.host}/ws/chat/?token=${encodeURIComponent(token)}&since=${since}`);
+    // The token goes in the first frame, never in the URL: URLs end up in proxy logs,
+    // the browser's history of connections and error reports.
+    const ws = new WebSocket(`${scheme}//${location.host}/ws/chat/?since=${since}`);
     this.ws = ws;
+    ws.onopen = () => {
+      if (ws === this.ws) ws.send(JSON.stringify({ type: "auth", token: accessToken() || token }));
+    };
     // A handshake that never completes (a half-open network) is abandoned.
     this.timers.connect = setTimeout(() => this.abandon(), REQUEST_TIMEOUT_MS);
     ws.onmessage = (event) => this.receive(event);

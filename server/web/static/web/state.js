@@ -8,7 +8,11 @@
 //   store.outbox          client_id -> a message being sent (shown as pending)
 //   subscribe(fn)         fn(topics) after each batch of changes, topics a Set of
 //                         "conversations", "messages:<id>", "conversation:<id>",
-//                         "typing:<id>", "presence", "connection", "outbox:<id>"
+//                         "typing:<id>", "presence", "connection", "outbox:<id>",
+//                         "pins:<id>"
+
+import * as chat from "./chatstate.js";
+import { addTombstone } from "./tombstones.js";
 
 export const store = {
   me: null,
@@ -71,7 +75,9 @@ function newConversation(id) {
     messages: null, // Map id -> message once the history was opened
     hasOlder: false,
     deletedIds: new Set(),
+    tombstones: new Map(), // id -> {id, sender, sender_name, timestamp} of a deleted message
     typing: new Map(), // user id -> {username, until}
+    memberView: chat.newMemberView(), // this user's own settings for it (chatstate.js)
   };
 }
 
@@ -108,6 +114,7 @@ export function upsertConversation(json, { summary = true } = {}) {
     }
     if (typeof json.last_seq === "number") conv.lastSeq = Math.max(conv.lastSeq, json.last_seq);
   }
+  chat.readMemberView(conv, json);
   if (typeof json.last_read_message_id === "number") {
     conv.lastReadId = Math.max(conv.lastReadId, json.last_read_message_id);
   }
@@ -133,10 +140,19 @@ export function dropConversation(id) {
   touch(`conversation:${id}`);
 }
 
-export function sortedConversations() {
-  return [...store.conversations.values()].sort((a, b) =>
-    a.updatedAt === b.updatedAt ? b.id - a.id : a.updatedAt < b.updatedAt ? 1 : -1,
-  );
+/** Pinned ones first, then latest activity first; archived ones only if asked for. */
+export function sortedConversations({ archived = false } = {}) {
+  return [...store.conversations.values()]
+    .filter((c) => archived || !c.memberView.archived)
+    .sort((a, b) =>
+      a.memberView.pinned !== b.memberView.pinned
+        ? (a.memberView.pinned ? -1 : 1)
+        : a.updatedAt === b.updatedAt
+          ? b.id - a.id
+          : a.updatedAt < b.updatedAt
+            ? 1
+            : -1,
+    );
 }
 
 export function others(conv) {
@@ -161,21 +177,24 @@ export function isAdmin(conv) {
 
 // --- Messages ---------------------------------------------------------------------------
 
-/** Insert or replace a message (idempotent). `live` marks a new message for unread counts. */
-export function upsertMessage(msg, { live = false } = {}) {
+/** Insert or replace a message (idempotent). `live` marks a new message for unread counts;
+ * `broadcast`: it came in a frame sent to every member (reactions' `me` is not ours). */
+export function upsertMessage(msg, { live = false, broadcast = false } = {}) {
   const conv = store.conversations.get(msg.conversation);
   if (!conv) {
     hooks.missingConversation(msg.conversation);
     return;
   }
+  if (broadcast && conv.messages) msg = chat.keepOwnReactions(conv.messages.get(msg.id), msg);
   if (msg.is_deleted) {
-    removeMessage(conv.id, msg.id);
+    removeMessage(conv.id, msg.id, msg);
     return;
   }
   if (conv.deletedIds.has(msg.id)) return;
   const newest = conv.lastMessage ? conv.lastMessage.id : 0;
   if (live && msg.id > newest && store.me && msg.sender !== store.me.id && msg.id > conv.lastReadId) {
     conv.unread += 1;
+    if (chat.mentionsMe(msg)) conv.memberView.unreadMentions += 1;
   }
   if (msg.id >= newest) {
     conv.lastMessage = msg;
@@ -193,12 +212,16 @@ export function upsertMessage(msg, { live = false } = {}) {
   if (live && conv.typing.delete(msg.sender)) touch(`typing:${conv.id}`);
 }
 
-export function removeMessage(conversationId, messageId) {
+/** Forget a deleted message; where the history is open, a placeholder takes its place
+ * (from the message as it was known, or `info`: the deleted message's own JSON). */
+export function removeMessage(conversationId, messageId, info = null) {
   const conv = store.conversations.get(conversationId);
   if (!conv) return;
+  const known = (conv.messages && conv.messages.get(messageId)) || (conv.lastMessage?.id === messageId && conv.lastMessage);
+  addTombstone(conv, known || info);
   if (conv.deletedIds.has(messageId)) return;
   conv.deletedIds.add(messageId);
-  const known = (conv.messages && conv.messages.get(messageId)) || (conv.lastMessage?.id === messageId && conv.lastMessage);
+  chat.quoteParentDeleted(conv, messageId);
   if (messageId > conv.lastReadId && conv.unread > 0) {
     // The server no longer counts a deleted message as unread.
     if (!known) hooks.resync(conv.id);
@@ -282,10 +305,21 @@ export function applyFrame(frame) {
       break;
     }
     case "message.created":
-      upsertMessage(frame.message, { live: true });
+      upsertMessage(frame.message, { live: true, broadcast: true });
       break;
     case "message.updated":
-      upsertMessage(frame.message, { live: false });
+      upsertMessage(frame.message, { live: false, broadcast: true });
+      break;
+    case "reaction.added":
+    case "reaction.removed":
+      if (conv) chat.applyReaction(conv, frame);
+      break;
+    case "message.pinned":
+      upsertMessage(frame.message, { live: false, broadcast: true });
+      if (conv) touch(`pins:${conv.id}`);
+      break;
+    case "message.unpinned":
+      if (conv) chat.applyUnpin(conv, frame.message_id);
       break;
     case "message.deleted":
       removeMessage(frame.conversation, frame.message_id);

@@ -1,11 +1,16 @@
 // The composer: Enter sends, Shift+Enter adds a line, Up edits the last own message;
-// files come through the clip button, paste or drop, and are checked against the
-// server's limit before any byte is sent. It also sends the typing state.
+// files come through the clip button, paste or drop, are checked against the server's
+// limit before any byte is sent, wait previewed (staged.js), and go out with the text
+// as one message. It also sends the typing state.
 
 import { h, icon } from "../dom.js";
 import { formatSize } from "../format.js";
 import { messageList, store } from "../state.js";
 import * as actions from "../actions.js";
+import { mentionedMembers } from "../features.js";
+import { createMentionPicker } from "./mentions.js";
+import { createReplyBar } from "./replies.js";
+import { createStaging } from "./staged.js";
 
 const TYPING_REPEAT_MS = 3000; // the server forwards at most one per 2 s anyway
 const TYPING_IDLE_MS = 4000;
@@ -37,6 +42,21 @@ export function createComposer({ onSend, onEditLast }) {
   const hint = h("p.composer-hint", { id: "composer-hint" }, `Enter to send, Shift+Enter for a new line. ${limitText}.`);
   const error = h("p.composer-error", { id: "composer-error", role: "alert" });
   const form = h("form.composer", { id: "composer" }, attach, fileInput, input, send);
+  // Before the composer's own keydown listener: while it is open it takes Enter and Tab.
+  const mentionPicker = createMentionPicker({ input, getConv: () => conv });
+  let replyTo = null;
+  const replyBar = createReplyBar({ onCancel: () => setReply(null) });
+  function setReply(msg) {
+    replyTo = msg && conv && msg.conversation === conv.id ? msg : null;
+    replyBar.show(replyTo);
+    if (replyTo) input.focus();
+  }
+  const staging = createStaging({
+    limit: actions.limits.attachmentBytes,
+    onError: (text) => {
+      error.textContent = text;
+    },
+  });
 
   function stopTyping() {
     clearTimeout(typingIdle);
@@ -66,6 +86,9 @@ export function createComposer({ onSend, onEditLast }) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       form.requestSubmit();
+    } else if (event.key === "Escape" && replyTo) {
+      event.preventDefault();
+      setReply(null);
     } else if (event.key === "ArrowUp" && !input.value && conv) {
       const own = messageList(conv).filter((m) => m.sender === store.me.id && (m.content || !m.attachment));
       if (own.length) {
@@ -79,33 +102,30 @@ export function createComposer({ onSend, onEditLast }) {
     event.preventDefault();
     if (!conv) return;
     const text = input.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !staging.count()) return;
     if (text.length > actions.limits.contentLength) {
-      error.textContent = `Messages can be at most ${actions.limits.contentLength} characters.`;
+      error.textContent = `Messages can be at most ${actions.limits.contentLength} characters; this one has ${text.length}.`;
       return;
     }
     stopTyping();
     input.value = "";
     drafts.delete(conv.id);
     onSend();
-    actions.sendText(conv.id, text);
+    const files = staging.take();
+    // The first file carries the text (and the reply): one message, as composed.
+    const content = text.trim() ? text : "";
+    const extra = { replyTo: replyTo ? replyTo.id : null, mentions: mentionedMembers(conv, content) };
+    setReply(null);
+    if (files.length) files.forEach((file, n) => actions.sendFile(conv.id, file, n === 0 ? content : "", n === 0 ? extra : {}));
+    else actions.sendText(conv.id, text, extra);
     input.focus();
   });
 
   function sendFiles(files) {
     if (!conv) return;
     error.textContent = "";
-    const limit = actions.limits.attachmentBytes;
-    for (const file of files) {
-      if (file.size > limit) {
-        error.textContent = `"${file.name}" is ${formatSize(file.size)}; files can be at most ${formatSize(limit)}. Nothing was uploaded.`;
-      } else if (file.size === 0) {
-        error.textContent = `"${file.name}" is empty. Nothing was uploaded.`;
-      } else {
-        onSend();
-        actions.sendFile(conv.id, file);
-      }
-    }
+    staging.add(files);
+    input.focus();
   }
 
   fileInput.addEventListener("change", () => {
@@ -142,9 +162,13 @@ export function createComposer({ onSend, onEditLast }) {
   function setConversation(next) {
     if (conv && typingOn) stopTyping();
     conv = next;
+    setReply(null);
+    mentionPicker.close();
+    staging.setConversation(conv ? conv.id : null);
     error.textContent = "";
     input.value = conv ? drafts.get(conv.id) || "" : "";
   }
 
-  return { form, hint, error, setConversation, acceptDrops, focus: () => input.focus() };
+  const above = h("div.composer-above", {}, mentionPicker.el, replyBar.el, staging.el);
+  return { form, hint, error, above, setConversation, setReply, acceptDrops, focus: () => input.focus() };
 }

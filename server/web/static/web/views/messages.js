@@ -6,6 +6,7 @@ import { dayKey, formatDay, formatFull, formatSize, formatTime, parseDate } from
 import { isReadByOthers, store } from "../state.js";
 import * as actions from "../actions.js";
 import { attachmentUrl, downloadAttachment } from "../attachments.js";
+import * as parts from "./message-parts.js";
 
 function isImage(msg) {
   return Boolean(msg.attachment && msg.attachment_type && msg.attachment_type.startsWith("image/"));
@@ -73,7 +74,7 @@ function attachmentView(msg, handlers) {
   return button;
 }
 
-export function messageView(conv, msg, { showSender, editing, handlers }) {
+export function messageView(conv, msg, { showSender, editing, handlers, replyCount = 0 }) {
   const mine = store.me && msg.sender === store.me.id;
   const status = mine ? (isReadByOthers(conv, msg) ? "read" : "sent") : null;
   const li = h("li", {
@@ -115,22 +116,14 @@ export function messageView(conv, msg, { showSender, editing, handlers }) {
     "div.bubble",
     {},
     showSender && !mine ? h("div.sender", {}, msg.sender_name) : null,
+    parts.quoteInBubble(msg, handlers),
     attachmentView(msg, handlers),
-    msg.content ? h("p.text", {}, msg.content) : null,
-    h(
-      "div.meta",
-      {},
-      msg.edited_at ? h("span.edited", { title: `Edited ${formatFull(parseDate(msg.edited_at))}` }, "edited") : null,
-      timeEl(msg.timestamp),
-      status ? tick(status) : null,
-    ),
+    parts.messageText(conv, msg),
+    h("div.meta", {}, parts.metaMarks(msg, handlers), timeEl(msg.timestamp), status ? tick(status) : null),
   );
-  li.append(bubble);
-  if (mine) {
-    li.append(
-      h(
-        "div.message-actions",
-        {},
+  li.append(h("div.message-body", {}, bubble, parts.underBubble(msg, replyCount, handlers)));
+  const own = mine
+    ? [
         msg.content || !msg.attachment
           ? h(
               "button.icon-button.small",
@@ -143,10 +136,26 @@ export function messageView(conv, msg, { showSender, editing, handlers }) {
           { type: "button", title: "Delete", aria: { label: "Delete message" }, onclick: () => handlers.onDelete(msg) },
           icon("trash"),
         ),
-      ),
-    );
-  }
+      ]
+    : [];
+  li.append(h("div.message-actions", {}, parts.everyoneActions(conv, msg, handlers), own));
   return li;
+}
+
+/** Where a deleted message was: who and when, never what. */
+export function tombstoneView(conv, msg, { showSender }) {
+  const mine = store.me && msg.sender === store.me.id;
+  return h(
+    "li",
+    { class: `message deleted ${mine ? "mine" : "theirs"}`, id: `m-${msg.id}`, dataset: { id: msg.id, deleted: "true" } },
+    h(
+      "div.bubble",
+      {},
+      showSender && !mine && msg.sender_name ? h("div.sender", {}, msg.sender_name) : null,
+      h("p.deleted-text", {}, icon("trash", "inline-icon"), mine ? "You deleted this message" : "Message deleted"),
+      msg.timestamp ? h("div.meta", {}, timeEl(msg.timestamp)) : null,
+    ),
+  );
 }
 
 export function pendingView(item, handlers) {
@@ -201,6 +210,8 @@ export function reconcile(list, conv, messages, pending, { editingId, handlers, 
   let lastDay = null;
   let lastSender = null;
   const today = dayKey(new Date());
+  const replies = new Map(); // parent id -> loaded replies
+  for (const msg of messages) if (msg.reply_to && !msg.is_deleted) replies.set(msg.reply_to.id, (replies.get(msg.reply_to.id) || 0) + 1);
   for (const msg of messages) {
     const date = parseDate(msg.timestamp);
     const day = dayKey(date);
@@ -209,11 +220,18 @@ export function reconcile(list, conv, messages, pending, { editingId, handlers, 
       lastSender = null;
     }
     const showSender = conv.kind === "group" && msg.sender !== lastSender;
+    if (msg.is_deleted) {
+      wanted.push({ key: `m:${msg.id}`, sig: `deleted|${showSender}`, make: () => tombstoneView(conv, msg, { showSender }) });
+      lastDay = day;
+      lastSender = msg.sender;
+      continue;
+    }
     const mine = store.me && msg.sender === store.me.id;
     const status = mine ? (isReadByOthers(conv, msg) ? "read" : "sent") : "";
     const editing = editingId === msg.id;
-    const sig = [msg.content, msg.edited_at, msg.attachment, status, showSender, editing].join("|");
-    wanted.push({ key: `m:${msg.id}`, sig, make: () => messageView(conv, msg, { showSender, editing, handlers }) });
+    const replyCount = replies.get(msg.id) || 0;
+    const sig = [msg.content, msg.edited_at, msg.attachment, status, showSender, editing, parts.partsSignature(conv, msg, replyCount)].join("|");
+    wanted.push({ key: `m:${msg.id}`, sig, make: () => messageView(conv, msg, { showSender, editing, handlers, replyCount }) });
     lastDay = day;
     lastSender = msg.sender;
   }

@@ -3,8 +3,10 @@
 
 import { avatar, h, icon, replaceChildren } from "../dom.js";
 import { conversationName, messageList, others, store, typingNames } from "../state.js";
+import { timeline } from "../tombstones.js";
 import * as actions from "../actions.js";
 import { createComposer } from "./composer.js";
+import { featureHandlers, headerTools } from "./feature-handlers.js";
 import { reconcile } from "./messages.js";
 import { toast } from "./toast.js";
 
@@ -32,7 +34,8 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     icon("people"),
   );
   details.addEventListener("click", () => conv && onDetails(conv.id));
-  const header = h("header.pane-header", {}, back, headAvatar, h("div.pane-titles", {}, title, subtitle), details);
+  const tools = headerTools({ getConv: () => conv, goTo: (id) => handlers.goTo(id) });
+  const header = h("header.pane-header", {}, back, headAvatar, h("div.pane-titles", {}, title, subtitle), tools.el, details);
 
   const historyTop = h("div.history-top", { id: "history-top" });
   const list = h("ol.message-list", { id: "message-list" });
@@ -71,6 +74,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     typing,
     announcer,
     composer.error,
+    composer.above,
     composer.form,
     composer.hint,
   );
@@ -114,6 +118,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     },
     onError: (text) => toast(text, "error"),
   };
+  Object.assign(handlers, featureHandlers({ getConv: () => conv, composer, scroller }));
 
   // --- Scrolling ------------------------------------------------------------------------
 
@@ -164,6 +169,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     const name = conversationName(conv);
     title.textContent = name;
     replaceChildren(headAvatar, avatar(name));
+    tools.render();
     if (conv.kind === "group") {
       subtitle.textContent = `${conv.members.size} member${conv.members.size === 1 ? "" : "s"}`;
     } else {
@@ -182,7 +188,7 @@ export function createPane({ onBack, onDetails, onConfirm, onImage }) {
     const anchor = [...list.children].find((li) => li.dataset.id);
     const anchorTop = anchor ? anchor.offsetTop : 0;
     const pending = [...store.outbox.values()].filter((item) => item.conversation === conv.id);
-    reconcile(list, conv, messageList(conv), pending, { editingId, handlers, cache });
+    reconcile(list, conv, timeline(conv), pending, { editingId, handlers, cache });
     if (!conv.historyLoaded) historyTop.textContent = "Loading messages…";
     else if (conv.loadingOlder) historyTop.textContent = "Loading older messages…";
     else if (conv.hasOlder) historyTop.textContent = "";

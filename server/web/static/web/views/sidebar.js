@@ -5,6 +5,8 @@ import { avatar, h, icon, replaceChildren } from "../dom.js";
 import { formatListStamp, parseDate } from "../format.js";
 import { conversationName, others, sortedConversations, store } from "../state.js";
 import * as actions from "../actions.js";
+import * as features from "../features.js";
+import { listMarks } from "./feature-handlers.js";
 
 function preview(conv) {
   const msg = conv.lastMessage;
@@ -38,6 +40,10 @@ export function createSidebar({ onOpen, onNewChat, onNewGroup }) {
       more.disabled = false;
     }
   });
+  const archivedToggle = h("button.link-button.load-more", { type: "button", id: "archived-toggle" }, "Show archived conversations");
+  archivedToggle.addEventListener("click", () =>
+    (store.showArchived ? Promise.resolve(features.hideArchived()) : features.loadArchived()).catch(() => {}),
+  );
   const meName = h("span.me-name", { id: "me-name" });
   const status = h("span.connection", { id: "connection", role: "status", aria: { live: "polite" } });
   const logout = h(
@@ -72,7 +78,7 @@ export function createSidebar({ onOpen, onNewChat, onNewGroup }) {
     ),
     h("div.sidebar-actions", {}, newChat, newGroup),
     h("div.sidebar-filter", {}, filter),
-    h("nav.conversations", { aria: { label: "Conversation list" } }, list, empty, more),
+    h("nav.conversations", { aria: { label: "Conversation list" } }, list, empty, more, archivedToggle),
   );
 
   const items = new Map(); // conversation id -> li
@@ -101,6 +107,7 @@ export function createSidebar({ onOpen, onNewChat, onNewGroup }) {
           "span.conversation-top",
           {},
           h("span.conversation-name", {}, name),
+          listMarks(conv),
           stamp ? h("time.conversation-time", { datetime: stamp.toISOString() }, formatListStamp(stamp)) : null,
         ),
         h(
@@ -111,7 +118,7 @@ export function createSidebar({ onOpen, onNewChat, onNewGroup }) {
         ),
       ),
     );
-    return h("li", { class: unread ? "unread" : "" }, button);
+    return h("li", { class: unread ? "unread" : "", dataset: { pinned: conv.memberView.pinned, archived: conv.memberView.archived } }, button);
   }
 
   function render() {
@@ -120,7 +127,7 @@ export function createSidebar({ onOpen, onNewChat, onNewGroup }) {
       replaceChildren(meAvatar, avatar(store.me.username));
     }
     const query = filter.value.trim().toLowerCase();
-    const convs = sortedConversations().filter(
+    const convs = sortedConversations({ archived: store.showArchived }).filter(
       (c) =>
         !query ||
         conversationName(c).toLowerCase().includes(query) ||
@@ -143,6 +150,7 @@ export function createSidebar({ onOpen, onNewChat, onNewGroup }) {
     }
     empty.hidden = store.conversations.size > 0;
     more.hidden = !store.moreConversations;
+    archivedToggle.textContent = store.showArchived ? "Hide archived conversations" : "Show archived conversations";
   }
 
   const STATES = {
