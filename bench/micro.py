@@ -27,7 +27,7 @@ from rest_framework.renderers import JSONRenderer  # noqa: E402
 
 from parley.api.serializers import MessageOut  # noqa: E402
 from parley.models import Message  # noqa: E402
-from parley.representations import MESSAGE_COLUMNS, message_row_json  # noqa: E402
+from parley.representations import message_row_json, message_values  # noqa: E402
 
 
 def per_call(func: Callable[[], Any], *, seconds: float = 0.5) -> float:
@@ -42,7 +42,7 @@ def per_call(func: Callable[[], Any], *, seconds: float = 0.5) -> float:
 def main() -> None:
     ids = list(Message.objects.order_by("-id").values_list("id", flat=True)[:50])
     instances = list(Message.objects.filter(id__in=ids).select_related("sender"))
-    rows = list(Message.objects.filter(id__in=ids).values(*MESSAGE_COLUMNS))
+    rows = list(message_values(Message.objects.filter(id__in=ids)))
     page = [message_row_json(r) for r in rows]
     renderer = JSONRenderer()
     out = {
