@@ -63,6 +63,7 @@ class _Response:
         self.answer = answer
         self.status_code = answer.status_code if answer.status_code is not None else 599
         self.text = answer.text or answer.error
+        self.reason = answer.error or ""
         self.headers = answer.headers
 
 
