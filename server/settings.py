@@ -412,6 +412,9 @@ PARLEY["NOTIFY_ALLOW_PRIVATE_ADDRESSES"] = env.bool("NOTIFY_ALLOW_PRIVATE_ADDRES
 PARLEY["VAPID_PRIVATE_KEY"] = env.str("VAPID_PRIVATE_KEY", default="")
 PARLEY["VAPID_PUBLIC_KEY"] = env.str("VAPID_PUBLIC_KEY", default="")
 PARLEY["VAPID_SUBJECT"] = env.str("VAPID_SUBJECT", default="mailto:admin@localhost")
+PARLEY["WORKER_BATCH_SIZE"] = env.int("WORKER_BATCH_SIZE", default=100)
+PARLEY["WORKER_POLL_SECONDS"] = env.float("WORKER_POLL_SECONDS", default=1.0)
+PARLEY["WORKER_LEASE_SECONDS"] = env.float("WORKER_LEASE_SECONDS", default=60.0)
 if bool(PARLEY["VAPID_PRIVATE_KEY"]) != bool(PARLEY["VAPID_PUBLIC_KEY"]):
     raise ImproperlyConfigured(
         "Set both VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY (manage.py parley_vapid_keys), or neither."
