@@ -194,13 +194,13 @@ def test_routes_off_without_keys_and_for_strangers(db: None, settings: Any, bob:
     settings.PARLEY = {**settings.PARLEY, "VAPID_PRIVATE_KEY": "", "VAPID_PUBLIC_KEY": ""}
     response = api(bob).post(SUBSCRIPTIONS, json=Browser().subscription("http://127.0.0.1:9/push"))
     assert response.status_code == 404 and body(response)["code"] == "push_disabled"
-    assert body(Api().get("/api/push/key/"))["code"] == "push_disabled"
+    assert body(Api().get("/api/push/key/")) == {"enabled": False, "public_key": None}
     assert Api().post(SUBSCRIPTIONS, json={}).status_code == 401
     assert Api().delete(SUBSCRIPTIONS).status_code == 401
 
 
 def test_key_and_unsubscribe_own_only(push_on: dict[str, str], alice: Any, bob: Any, api: Any) -> None:
-    assert body(Api().get("/api/push/key/")) == {"public_key": push_on["VAPID_PUBLIC_KEY"]}
+    assert body(Api().get("/api/push/key/")) == {"enabled": True, "public_key": push_on["VAPID_PUBLIC_KEY"]}
     subscribe(api(bob), Browser(), "http://127.0.0.1:9/push/bob")
     # Alice cannot unsubscribe Bob's browser (204, nothing happens): the row stays.
     assert (

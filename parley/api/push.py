@@ -1,6 +1,6 @@
 """`/api/push/`: a member's Web Push subscriptions, one per browser (SPEC 12).
 
-    GET    key/             the server's VAPID public key (the browser's applicationServerKey)
+    GET    key/             whether push is on, and the VAPID public key (applicationServerKey)
     POST   subscriptions/   store `PushSubscription.toJSON()` for the caller
     DELETE subscriptions/   forget one (`{"endpoint": ...}` or `?endpoint=`)
 
@@ -27,7 +27,10 @@ DISABLED = OpenApiResponse(description="Web Push is off on this server (`push_di
 
 
 class KeyOut(serializers.Serializer):
-    public_key = serializers.CharField(help_text="VAPID public key, base64url: `applicationServerKey`.")
+    enabled = serializers.BooleanField(help_text="false: this server has no VAPID keys and pushes nothing.")
+    public_key = serializers.CharField(
+        allow_null=True, help_text="VAPID public key, base64url: `applicationServerKey`; null when off."
+    )
 
 
 class SubscriptionKeys(serializers.Serializer):
@@ -57,12 +60,12 @@ class PushKeyView(ParleyView):
     def get_authenticators(self) -> list[Any]:
         return []
 
-    @extend_schema(responses={200: KeyOut, 404: DISABLED}, tags=["push"])
+    @extend_schema(responses={200: KeyOut}, tags=["push"])
     def get(self, request: Request) -> Response:
-        """The VAPID public key to subscribe with."""
+        """Whether this server pushes, and the VAPID public key to subscribe with."""
         if not webpush.configured():
-            raise push.PushDisabled()
-        return Response({"public_key": webpush.public_key()})
+            return Response({"enabled": False, "public_key": None})
+        return Response({"enabled": True, "public_key": webpush.public_key()})
 
 
 class PushSubscriptionsView(ParleyView):

@@ -9,6 +9,7 @@ import { store, subscribe } from "./state.js";
 import { renderAuth } from "./views/auth.js";
 import { detailsDialog } from "./views/details.js";
 import { confirmDialog, imageDialog, newChatDialog, newGroupDialog } from "./views/dialogs.js";
+import { mountPushButton } from "./push.js";
 import { createPane } from "./views/pane.js";
 import { createSidebar } from "./views/sidebar.js";
 import { mountToasts, toast } from "./views/toast.js";
@@ -112,6 +113,7 @@ function buildShell() {
     pane.update(topics);
   });
   sidebar.renderConnection();
+  mountPushButton(sidebar.el.querySelector(".sidebar-actions"));
   applyRoute();
 }
 
