@@ -11,8 +11,10 @@ tests, where receivers listen on loopback); the scheme rule always holds.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -97,6 +99,15 @@ def _pinned(resolved: Resolved) -> tuple[str, dict[str, str], dict[str, str]]:
     return urlunsplit(parts._replace(netloc=netloc)), {"Host": host_header}, extensions
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context per process: building one per request (httpx's default,
+    which loads the CA bundle) cost more than the request itself."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 @dataclass
 class Answer:
     """What a POST came to: a status code, or an error (refused, timed out, unreachable)."""
@@ -121,7 +132,7 @@ def post(url: str, *, content: bytes, headers: dict[str, str], timeout: float) -
             return Answer(error=f"{refused.code}: {refused.detail}")
         target, host_header, extensions = _pinned(resolved)
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()) as client:
                 response = client.post(
                     target, content=content, headers={**headers, **host_header}, extensions=extensions
                 )

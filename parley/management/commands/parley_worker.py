@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -17,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--until-idle", action="store_true", help="Stop once a round finds nothing to do.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # httpx logs every request at INFO with its URL; push endpoints are capabilities
+        # and webhook URLs may carry tokens, so they stay out of the logs.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         stop = threading.Event()
         worker.install_signal_handlers(stop)
         self.stderr.write("parley_worker: draining the notification outbox (Ctrl-C or SIGTERM stops)")
