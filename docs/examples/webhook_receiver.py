@@ -21,7 +21,7 @@ seen: set[str] = set()  # use a table with a unique key in a real application
 
 
 class Receiver(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         try:
             event = verifier.verify(body, dict(self.headers))  # checks the HMAC and the timestamp (5 min)
