@@ -2,6 +2,12 @@
 
     DATABASE_URL=postgres://... python -m bench.notify [--members 1000] [--messages 200]
     python -m bench.notify                      (SQLite file under var/bench/)
+    python -m bench.notify --send-ab            the send path with and without its outbox write
+
+`--send-ab` sends into a direct conversation (S1's shape) through `message_send`, in
+interleaved blocks of 50 (in ABBA order), alternating the send statement with its outbox step and the
+same statement without it (on SQLite the outbox INSERT swapped for a bare SELECT), so
+that the machine's load drifts over both alike; prints the median ms per send of each.
 
 Migrates an empty database, makes a group of `--members` (every member but the sender
 with a Web Push subscription pointing at a local push-service stand-in, and one webhook
@@ -55,6 +61,36 @@ from server.accounts.models import User  # noqa: E402
 from tests.notifystands import Browser, Stand, serve  # noqa: E402
 
 
+def send_ab(rounds: int = 20, block: int = 50) -> dict[str, object]:
+    import parley.services.sending as sending
+
+    alice, bob = User.objects.bulk_create([User(username="ab-a", password="!"), User(username="ab-b", password="!")])
+    conversation = conversation_create_group(creator=alice, participant_ids=[bob.pk], title="ab")
+    outbox_cte = f"    outbox AS ({sending._OUTBOX} SELECT id, %(now)s FROM event),\n"
+    assert outbox_cte in sending._PG_WRITE
+    variants = {
+        "with_outbox": (sending._PG_WRITE, sending._SQLITE_INSERT_OUTBOX),
+        "without_outbox": (sending._PG_WRITE.replace(outbox_cte, ""), "SELECT %(event)s"),
+    }
+    per_send: dict[str, list[float]] = {name: [] for name in variants}
+    for round_ in range(rounds):
+        order = list(variants.items())
+        for name, (pg_write, sqlite_outbox) in order if round_ % 2 else order[::-1]:  # ABBA: no order bias
+            sending._PG_WRITE, sending._SQLITE_INSERT_OUTBOX = pg_write, sqlite_outbox
+            started = time.perf_counter()
+            for n in range(block):
+                message_send(sender=alice, conversation_id=conversation.pk, content=f"ab {n}")
+            per_send[name].append((time.perf_counter() - started) * 1000 / block)
+    sending._PG_WRITE, sending._SQLITE_INSERT_OUTBOX = variants["with_outbox"]
+    medians = {name: round(statistics.median(values), 3) for name, values in per_send.items()}
+    return {
+        "send_ms_with_outbox": medians["with_outbox"],
+        "send_ms_without_outbox": medians["without_outbox"],
+        "rate_ratio_with_over_without": round(medians["without_outbox"] / medians["with_outbox"], 3),
+        "sends_each": rounds * block,
+    }
+
+
 def main() -> None:
     import logging
 
@@ -62,11 +98,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--send-ab", action="store_true")
     args = parser.parse_args()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
+    if args.send_ab:
+        settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False}
+        print(json.dumps({"database": connection.vendor, **send_ab(), "load_average": os.getloadavg()[0]}))
+        return
     private, public = generate_keys()
     settings.PARLEY = {
         **settings.PARLEY,
