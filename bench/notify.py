@@ -66,7 +66,7 @@ def send_ab(rounds: int = 20, block: int = 50) -> dict[str, object]:
 
     alice, bob = User.objects.bulk_create([User(username="ab-a", password="!"), User(username="ab-b", password="!")])
     conversation = conversation_create_group(creator=alice, participant_ids=[bob.pk], title="ab")
-    outbox_cte = f"    outbox AS ({sending._OUTBOX} SELECT id, %(now)s FROM event),\n"
+    outbox_cte = f"    outbox AS ({sending._OUTBOX} SELECT id, %(now)s FROM event),\n"  # noqa: S608 - a constant
     assert outbox_cte in sending._PG_WRITE
     variants = {
         "with_outbox": (sending._PG_WRITE, sending._SQLITE_INSERT_OUTBOX),
