@@ -70,6 +70,11 @@ def run(*, stop: threading.Event, until_idle: bool = False) -> Totals:
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
+        except Exception:
+            logger.exception("worker round failed; retrying in %.0f s", backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            continue
         finally:
             close_old_connections()
         if handled == 0:

@@ -212,3 +212,12 @@ def test_key_and_unsubscribe_own_only(push_on: dict[str, str], alice: Any, bob: 
     gone = api(bob).delete(SUBSCRIPTIONS + "?endpoint=http://127.0.0.1:9/push/bob")
     assert gone.status_code == 204
     assert not PushSubscription.objects.exists()
+
+
+def test_a_user_keeps_at_most_ten_browsers(push_on: dict[str, str], bob: Any, api: Any) -> None:
+    from parley.services.push import MAX_SUBSCRIPTIONS_PER_USER
+
+    for n in range(MAX_SUBSCRIPTIONS_PER_USER + 2):
+        subscribe(api(bob), Browser(), f"http://127.0.0.1:9/push/{n}")
+    kept = sorted(PushSubscription.objects.filter(user=bob).values_list("endpoint", flat=True))
+    assert kept == sorted(f"http://127.0.0.1:9/push/{n}" for n in range(2, MAX_SUBSCRIPTIONS_PER_USER + 2))

@@ -14,6 +14,10 @@ from parley.notify import webpush
 from parley.notify.destinations import UnsafeDestination, check_syntax, resolve
 from parley.users import User
 
+# A user's browsers: past this many, the oldest subscription goes. Each one is a URL the
+# worker POSTs to for every message, so the number a user can register stays small.
+MAX_SUBSCRIPTIONS_PER_USER = 10
+
 
 class PushDisabled(AppError):
     status = 404
@@ -51,7 +55,8 @@ def _endpoint(value: object) -> str:
 def subscription_save(*, user: User, data: Any) -> tuple[PushSubscription, bool]:
     """Store the browser's `PushSubscription.toJSON()` (`{endpoint, keys: {p256dh, auth}}`)
     for `user`; an endpoint known under another user (a shared browser, another login)
-    moves to this one. Returns `(subscription, created)`."""
+    moves to this one; past MAX_SUBSCRIPTIONS_PER_USER the user's oldest is dropped.
+    Returns `(subscription, created)`."""
     if not webpush.configured():
         raise PushDisabled()
     if not isinstance(data, dict):
@@ -66,6 +71,8 @@ def subscription_save(*, user: User, data: Any) -> tuple[PushSubscription, bool]
         subscription, created = PushSubscription.objects.update_or_create(
             endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth}
         )
+        kept = PushSubscription.objects.filter(user=user).order_by("-id").values_list("id", flat=True)
+        PushSubscription.objects.filter(user=user).exclude(id__in=list(kept[:MAX_SUBSCRIPTIONS_PER_USER])).delete()
     return subscription, created
 
 
