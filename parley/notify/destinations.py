@@ -74,7 +74,7 @@ def resolve(url: str, *, allow_private: bool | None = None) -> Resolved:
     _, host, port = check_syntax(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):  # ValueError: a NUL in the name
         raise UnsafeDestination(f"The host {host!r} does not resolve.", code="unresolvable_url")
     addresses = [str(info[4][0]) for info in infos]
     if not addresses:
