@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run serve serve-prod migrate test test-host test-slow test-browser lint format typecheck bench bench-full bench-ops bench-search clean install install-dev
+.PHONY: run serve serve-prod worker migrate test test-host test-slow test-browser lint format typecheck bench bench-full bench-ops bench-search clean install install-dev
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Parley needs Python >= 3.11")'
@@ -41,6 +41,11 @@ serve-prod: install
 	PARLEY_ENV=production $(PY) manage.py migrate --noinput
 	PARLEY_ENV=production $(PY) manage.py collectstatic --noinput -v0
 	PARLEY_ENV=production $(BIN)/gunicorn server.asgi:application -c server/gunicorn.py
+
+## The notification worker (docs/notifications.md): webhooks and Web Push from the outbox.
+## Its own process, beside `make run` or `make serve-prod` (same environment); any number.
+worker: install
+	$(PY) manage.py parley_worker
 
 test: install-dev
 	$(BIN)/pytest -q -n $${PYTEST_WORKERS:-2} -m "not slow"

@@ -73,6 +73,23 @@ DEFAULTS: dict[str, Any] = {
     # Retention (parley.retention): messages older than this many days are deleted by
     # `manage.py apply_message_retention`; None keeps them forever.
     "MESSAGE_RETENTION_DAYS": None,
+    # Notifications when the app is closed (docs/notifications.md): `manage.py parley_worker`.
+    # Loopback and private addresses as webhook URLs and push endpoints: off in production.
+    "NOTIFY_ALLOW_PRIVATE_ADDRESSES": False,
+    "WEBHOOK_TIMEOUT_SECONDS": 5.0,
+    # Seconds to wait after each failed attempt (about 28 hours in all); then the
+    # delivery fails and its webhook is disabled.
+    "WEBHOOK_RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000, 36000],
+    # Web Push: VAPID keys (`manage.py parley_vapid_keys`), base64url; empty: push is off.
+    "VAPID_PRIVATE_KEY": "",
+    "VAPID_PUBLIC_KEY": "",
+    "VAPID_SUBJECT": "mailto:admin@localhost",
+    "PUSH_COALESCE_SECONDS": 5.0,  # messages of one conversation within this become one push
+    "PUSH_TTL_SECONDS": 86400,
+    "PUSH_OPEN_URL": "/#/c/{conversation}",  # what a click on the notification opens
+    "WORKER_BATCH_SIZE": 100,
+    "WORKER_POLL_SECONDS": 1.0,
+    "WORKER_LEASE_SECONDS": 60,  # a claimed delivery is another worker's again after this
 }
 
 

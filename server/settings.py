@@ -314,6 +314,20 @@ if PARLEY.get("TRUSTED_JWT") or PARLEY_API_KEY:
     # Host users carry the display name the host gave (token `name`, server API).
     PARLEY["DISPLAY_NAME"] = "parley.identities.display_name"
 
+# Notifications when the app is closed (docs/notifications.md), sent by `manage.py parley_worker`.
+# Webhook URLs and push endpoints must resolve to public addresses in production only.
+PARLEY["NOTIFY_ALLOW_PRIVATE_ADDRESSES"] = env.bool("NOTIFY_ALLOW_PRIVATE_ADDRESSES", default=not PRODUCTION)
+PARLEY["VAPID_PRIVATE_KEY"] = env.str("VAPID_PRIVATE_KEY", default="")
+PARLEY["VAPID_PUBLIC_KEY"] = env.str("VAPID_PUBLIC_KEY", default="")
+PARLEY["VAPID_SUBJECT"] = env.str("VAPID_SUBJECT", default="mailto:admin@localhost")
+PARLEY["WORKER_BATCH_SIZE"] = env.int("WORKER_BATCH_SIZE", default=100)
+PARLEY["WORKER_POLL_SECONDS"] = env.float("WORKER_POLL_SECONDS", default=1.0)
+PARLEY["WORKER_LEASE_SECONDS"] = env.float("WORKER_LEASE_SECONDS", default=60.0)
+if bool(PARLEY["VAPID_PRIVATE_KEY"]) != bool(PARLEY["VAPID_PUBLIC_KEY"]):
+    raise ImproperlyConfigured(
+        "Set both VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY (manage.py parley_vapid_keys), or neither."
+    )
+
 # Uploads: files over this stay on disk while parsed; the request limit is enforced
 # before any byte is read (common.middleware.RequestSizeLimitMiddleware).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/users/", include("parley.users_urls")),
     path("api/chat/", include("parley.urls")),
     path("api/server/", include("parley.server_urls")),
+    path("api/push/", include("parley.push_urls")),
     path("api/limits/", LimitsView.as_view(), name="limits"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -44,6 +44,7 @@ def test_a_back_edge_breaks_the_layers_contract(tmp_path: Path) -> None:
         "parley/events.py": "from parley import models\n",
         "parley/api/__init__.py": "from parley import services\n",
         "parley/realtime/__init__.py": "from parley import services\n",
+        "parley/worker.py": "from parley import services\n",
         "parley/routing.py": "from parley import realtime\n",
         "parley/urls.py": "from parley import api\n",
         "parley/representations.py": "",

@@ -53,8 +53,9 @@ def send_queries(client: Any, conversation_id: int, **payload: Any) -> int:
 
 
 # A send is the token's user, then chat.services.sending: the locking UPDATE and one
-# statement on PostgreSQL; on SQLite (no data-modifying CTEs) the gate and five writes.
-SEND_STATEMENTS = {"postgresql": 3, "sqlite": 7}
+# statement on PostgreSQL (the outbox row is one of its CTEs); on SQLite (no
+# data-modifying CTEs) the gate and six writes, the notification outbox's row the sixth.
+SEND_STATEMENTS = {"postgresql": 3, "sqlite": 8}
 
 
 @pytest.mark.django_db(transaction=True)

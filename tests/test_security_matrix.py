@@ -30,6 +30,7 @@ from server.accounts.models import User
 from server.accounts.tokens import token_pair_for_user
 from tests.conftest import PASSWORD, Api
 from tests.figures import record
+from tests.notifystands import Browser, vapid_settings
 from tests.security_world import ACTORS, USER_ACTORS, LogLines, World, build_world
 
 C, M, S = "/api/chat/conversations/", "/api/chat/messages/", "/api/server/"
@@ -186,6 +187,35 @@ OPS = [
         "none",
         lambda w, u, _: {"users": ["host-alice", "host-bob"]},
     ),
+    # Webhooks (server API, the key only) and a member's own push subscriptions (SPEC 12).
+    Op("server-webhooks-list", "GET", S + "webhooks/", "none"),
+    Op(
+        "server-webhooks-create",
+        "POST",
+        S + "webhooks/",
+        "none",
+        lambda w, u, _: {"url": "http://127.0.0.1:9/hook", "events": ["*"]},
+    ),
+    Op("server-webhook-get", "GET", S + "webhooks/1/", "none"),
+    Op("server-webhook-patch", "PATCH", S + "webhooks/1/", "none", lambda w, u, _: {"enabled": False}),
+    Op("server-webhook-delete", "DELETE", S + "webhooks/1/", "none"),
+    Op("server-webhook-deliveries", "GET", S + "webhooks/1/deliveries/", "none"),
+    Op("server-webhook-replay", "POST", S + "webhooks/1/deliveries/1/replay/", "none"),
+    Op("push-key", "GET", "/api/push/key/", "none"),
+    Op(
+        "push-subscribe",
+        "POST",
+        "/api/push/subscriptions/",
+        "none",
+        lambda w, u, _: Browser().subscription("http://127.0.0.1:9/push/matrix"),
+    ),
+    Op(
+        "push-unsubscribe",
+        "DELETE",
+        "/api/push/subscriptions/",
+        "none",
+        lambda w, u, _: {"endpoint": "http://127.0.0.1:9/push/owner"},
+    ),
 ]
 
 PUBLIC = {
@@ -196,8 +226,16 @@ PUBLIC = {
     "refresh-token": 200,
     "logout": 204,
     "limits": 200,
+    "push-key": 200,
 }
-CREATED = {"conv-create": 201, "conv-send": 201, "block": 201, "unblock": 404}
+CREATED = {
+    "conv-create": 201,
+    "conv-send": 201,
+    "block": 201,
+    "unblock": 404,
+    "push-subscribe": 201,
+    "push-unsubscribe": 204,
+}
 # A member acting on a deleted message of their conversation is told it is deleted.
 DELETED_IS_ERROR = ("msg-react", "msg-unreact", "msg-pin", "msg-unpin")
 
@@ -275,8 +313,12 @@ def cells() -> list[tuple[Op, str, str]]:
 def world(make_user, settings) -> World:
     # Rate limits are tested on their own (test_limits.py). The server API is on, so that
     # its refusals are the key's (401), not the off state's (404).
-    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False, "API_KEY": "m" * 40}
+    settings.PARLEY = {**settings.PARLEY, "RATE_LIMITS_ENABLED": False, "API_KEY": "m" * 40, **vapid_settings()}
     world = build_world(make_user)
+    from parley.services.push import subscription_save
+
+    # The owner's browser: another user's unsubscribe answers 204 and leaves it (test_notify_push.py).
+    subscription_save(user=world.users["alice"], data=Browser().subscription("http://127.0.0.1:9/push/owner"))
     from parley.services.identities import identity_upsert
 
     for name in ("alice", "bob"):
@@ -423,6 +465,16 @@ ROUTE_OF = {
     "server-user-put": "server-user",
     "server-user-delete": "server-user",
     "server-conversations": "server-conversations",
+    "server-webhooks-list": "server-webhooks",
+    "server-webhooks-create": "server-webhooks",
+    "server-webhook-get": "server-webhook",
+    "server-webhook-patch": "server-webhook",
+    "server-webhook-delete": "server-webhook",
+    "server-webhook-deliveries": "server-webhook-deliveries",
+    "server-webhook-replay": "server-webhook-replay",
+    "push-key": "push-key",
+    "push-subscribe": "push-subscriptions",
+    "push-unsubscribe": "push-subscriptions",
 }
 
 

@@ -501,6 +501,13 @@ def test_the_schema_documents_the_server_api_and_its_key(server):
         ("/api/server/users/{external_id}/", "put"),
         ("/api/server/users/{external_id}/", "delete"),
         ("/api/server/conversations/", "post"),
+        ("/api/server/webhooks/", "get"),
+        ("/api/server/webhooks/", "post"),
+        ("/api/server/webhooks/{webhook_id}/", "get"),
+        ("/api/server/webhooks/{webhook_id}/", "patch"),
+        ("/api/server/webhooks/{webhook_id}/", "delete"),
+        ("/api/server/webhooks/{webhook_id}/deliveries/", "get"),
+        ("/api/server/webhooks/{webhook_id}/deliveries/{delivery_id}/replay/", "post"),
     }
     for operation in operations.values():
         assert operation["security"] == [{"apiKeyAuth": []}]

@@ -14,6 +14,7 @@ import logging
 from django.core.cache import cache
 
 from parley.common.cache import counters
+from parley.selectors.notifications import presence_key
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ HEARTBEAT_BATCH = 500
 
 
 def _key(user_id: int) -> str:
-    return f"presence:{user_id}"
+    return presence_key(user_id)  # the worker reads the same key (parley.selectors.notifications)
 
 
 def socket_opened(user_id: int) -> int:

@@ -12,7 +12,8 @@ nine statements were nine round trips. Here:
    every other path), is this `client_id` new, and, in a direct conversation, has
    neither side blocked the other (parley.services.blocks)? Only then
    number the event (`last_seq + 1`), take the message id from its sequence, insert
-   the message and its event, and count it unread for everyone else
+   the message, its event and the event's outbox row (notifications, drained by
+   `manage.py parley_worker`), and count it unread for everyone else
    (data-modifying CTEs). A refusal changes nothing, so there is nothing to undo.
 
 On PostgreSQL, outside a caller's transaction, BEGIN, both statements and COMMIT go
@@ -76,6 +77,9 @@ _UNREAD = """
     WHERE conversation_id = %(conversation)s
 """
 
+# The notification outbox (parley.services.outbox): one row per event, in its transaction.
+_OUTBOX = "INSERT INTO parley_outbox (event_id, created_at)"
+
 _PG_LOCK = "SELECT 1 FROM parley_conversation WHERE id = %(conversation)s FOR UPDATE"
 # After the lock: the gate, then every write, numbered from the conversation row.
 _PG_WRITE = f"""
@@ -95,7 +99,9 @@ _PG_WRITE = f"""
     event AS (
         INSERT INTO parley_event ({_EVENT_COLUMNS})
         SELECT %(conversation)s, seq, %(type)s, id, %(sender)s, '{{}}', %(now)s FROM message
+        RETURNING id
     ),
+    outbox AS ({_OUTBOX} SELECT id, %(now)s FROM event),
     unread AS ({_UNREAD} AND EXISTS (SELECT 1 FROM message))
     SELECT gate.is_member, gate.is_duplicate, gate.is_blocked, message.id, message.seq
     FROM gate LEFT JOIN message ON true
@@ -110,7 +116,9 @@ _SQLITE_INSERT_MESSAGE = f"INSERT INTO parley_message ({_MESSAGE_COLUMNS}) VALUE
 _SQLITE_INSERT_EVENT = f"""
     INSERT INTO parley_event ({_EVENT_COLUMNS})
     VALUES (%(conversation)s, %(seq)s, %(type)s, %(id)s, %(sender)s, '{{}}', %(now)s)
+    RETURNING id
 """  # noqa: S608
+_SQLITE_INSERT_OUTBOX = f"{_OUTBOX} VALUES (%(event)s, %(now)s)"
 _SQLITE_LAST_MESSAGE = "UPDATE parley_conversation SET last_message_id = %(id)s WHERE id = %(conversation)s"
 
 
@@ -226,6 +234,8 @@ def _insert_portable(cursor: Any, params: dict[str, Any]) -> Inserted:
     cursor.execute(_SQLITE_INSERT_MESSAGE, params)
     params["id"] = cursor.fetchone()[0]
     cursor.execute(_SQLITE_INSERT_EVENT, params)
+    params["event"] = cursor.fetchone()[0]
+    cursor.execute(_SQLITE_INSERT_OUTBOX, params)
     cursor.execute(_SQLITE_LAST_MESSAGE, params)
     cursor.execute(_UNREAD, params)
     return Inserted(id=params["id"], seq=params["seq"])

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from parley import access, events
-from parley.models import Conversation, Event, Membership, Message
+from parley.models import Conversation, Event, Membership, Message, OutboxEntry
 from parley.representations import message_json
 from parley.users import User
 
@@ -74,6 +74,8 @@ class ConversationWrite:
     def _flush(self) -> None:
         if self._events:
             Event.objects.bulk_create(self._events)
+            # The notification outbox: one row per event, in the event's transaction.
+            OutboxEntry.objects.bulk_create([OutboxEntry(event_id=event.pk) for event in self._events])
         if self._dirty_fields:
             self.conversation.save(update_fields=sorted(self._dirty_fields))
         for event in self._events:

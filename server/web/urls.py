@@ -1,5 +1,8 @@
 from django.urls import path
 
-from server.web.views import index
+from server.web.views import index, service_worker
 
-urlpatterns = [path("", index, name="web-index")]
+urlpatterns = [
+    path("", index, name="web-index"),
+    path("sw.js", service_worker, name="web-service-worker"),
+]

@@ -16,6 +16,7 @@ from parley.conf import parley_settings
 from server.web.csp import CONTENT_SECURITY_POLICY
 
 INDEX = Path(__file__).resolve().parent / "static" / "web" / "index.html"
+SERVICE_WORKER = INDEX.parent / "sw.js"
 
 LIMIT_META = re.compile(rb'(<meta name="(parley-[a-z-]+)" content=")[0-9]*(">)')
 
@@ -41,5 +42,16 @@ def render_index() -> bytes:
 def index(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(render_index(), content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """`/sw.js`: the push service worker from the site's root, so that its scope covers
+    the whole client (a worker under /static/web/ could only control /static/web/)."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache"
     return response

@@ -10,6 +10,7 @@ import { renderAuth } from "./views/auth.js";
 import { mountBlockControls } from "./views/block.js";
 import { detailsDialog } from "./views/details.js";
 import { confirmDialog, imageDialog, newChatDialog, newGroupDialog } from "./views/dialogs.js";
+import { mountPushButton } from "./push.js";
 import { createPane } from "./views/pane.js";
 import { createSearch } from "./views/search.js";
 import { mountSettings } from "./views/settings.js";
@@ -120,6 +121,7 @@ function buildShell() {
     shell.blocks.update();
   });
   sidebar.renderConnection();
+  mountPushButton(sidebar.el.querySelector(".sidebar-actions"));
   applyRoute();
 }
 
