@@ -84,7 +84,9 @@ def run_mode(mode: modes.Mode, profile_name: str, only: list[str], variants: boo
 def _json_from(mode: modes.Mode, module: str, *args: str) -> dict:
     """What a bench module run under the mode's settings prints, as JSON."""
     command = [modes.PY, "-m", module, *args]
-    done = subprocess.run(command, cwd=modes.ROOT, env=mode.django_env(), check=True, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=modes.ROOT, env=mode.django_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout))
 
 
