@@ -142,3 +142,30 @@ def test_decode_names_the_command_and_keeps_only_a_usable_ref(monkeypatch: pytes
     assert protocol.decode('{"content": "hi", "ref": 3}', max_bytes=100, budget=bucket).kind == "message.send"
     assert protocol.decode('{"type": "read", "ref": [1]}', max_bytes=100, budget=bucket).ref is None
     assert protocol.decode('{"type": 5}', max_bytes=100, budget=bucket).kind is None
+
+
+async def test_eager_runs_what_need_not_wait_at_once_and_makes_a_task_of_the_rest() -> None:
+    from parley.realtime.eager import eager
+
+    async def at_once() -> int:
+        return 1
+
+    async def fails() -> int:
+        raise ValueError("no")
+
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    done = eager(at_once())
+    assert done.done() and not isinstance(done, asyncio.Task) and done.result() == 1
+    failed = eager(fails())
+    with pytest.raises(ValueError):
+        failed.result()
+    waits = eager(queue.get())
+    assert isinstance(waits, asyncio.Task) and not waits.done()
+    queue.put_nowait(7)
+    assert await waits == 7
+    cancelled = eager(queue.get())
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    queue.put_nowait(8)  # the cancelled get left the queue's waiters clean
+    assert await eager(queue.get()) == 8

@@ -24,6 +24,7 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import get_channel_layer
 
 from parley.conf import parley_settings
+from parley.realtime.eager import eager
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class LayerLink:
     def __init__(self, *, on_lost: Callable[[], None], alias: str = DEFAULT_CHANNEL_LAYER) -> None:
         self.alias = alias
         self.layer: Any = None
+        self._local: Any = None  # channels_redis' per-event-loop layer, looked up once
         self.channel_name = ""
         self.groups: set[str] = set()
         self.degraded = False
@@ -53,6 +55,7 @@ class LayerLink:
                 if not self.channel_name:
                     self.channel_name = await asyncio.wait_for(layer.new_channel(), timeout=_timeout())
                     self.layer = layer
+                    self._local = layer._get_layer() if hasattr(layer, "_get_layer") else layer
                 for group in list(self.groups):
                     await asyncio.wait_for(layer.group_add(group, self.channel_name), timeout=_timeout())
             except Exception as exc:  # noqa: BLE001 - Redis unreachable: serve from the database
@@ -99,7 +102,7 @@ class LayerLink:
         while True:
             await self._attached.wait()
             try:
-                message: dict[str, Any] = await self.layer.receive(self.channel_name)
+                message: dict[str, Any] = await self._local.receive(self.channel_name)
                 return message
             except asyncio.CancelledError:
                 raise
@@ -110,11 +113,10 @@ class LayerLink:
 
     def backlog(self) -> int:
         """Frames waiting in the channel layer for this socket (0 if the layer hides it)."""
-        if self.layer is None:
+        if self._local is None:
             return 0
         try:
-            per_loop = self.layer._get_layer() if hasattr(self.layer, "_get_layer") else self.layer
-            queue = per_loop.channels.get(self.channel_name)
+            queue = self._local.channels.get(self.channel_name)
             return int(queue.qsize()) if queue is not None else 0
         except Exception:  # noqa: BLE001 - internals of a layer we do not know
             return 0
@@ -132,23 +134,40 @@ class Inbox:
     """One receive over two sources. Channels' dispatch loop awaits it, then hands the
     message to `dispatch` before asking again, so client frames and layer messages are
     handled one at a time, as Channels' own loop does with its two sources; a message
-    that arrived meanwhile waits, already received, for the next call."""
+    that arrived meanwhile waits, already received, for the next call.
+
+    The layer's next receive starts eagerly (parley.realtime.eager): a message already
+    waiting in its queue is taken with no task and no `asyncio.wait` (a fan-out burst);
+    one future of our own is woken by whichever source completes. The client's receive
+    (the first source) mostly waits, and stays a task started at once, as before, so
+    that a client frame that arrived meanwhile still comes first."""
 
     def __init__(self, *sources: Receive) -> None:
         self._sources = sources
         self._pending: list[asyncio.Future[dict[str, Any]] | None] = [None] * len(sources)
+        self._waiter: asyncio.Future[None] | None = None
 
     async def __call__(self) -> dict[str, Any]:
         for i, source in enumerate(self._sources):
             if self._pending[i] is None:
-                self._pending[i] = asyncio.ensure_future(source())
-        waiting = [f for f in self._pending if f is not None]
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        for i, future in enumerate(self._pending):  # the client first, when both are ready
-            if future is not None and future.done():
-                self._pending[i] = None
-                return future.result()
-        raise AssertionError("asyncio.wait returned with nothing done")
+                started = asyncio.ensure_future(source()) if i == 0 else eager(source())
+                if not started.done():
+                    started.add_done_callback(self._wake)
+                self._pending[i] = started
+        while True:
+            for i, future in enumerate(self._pending):  # the client first, when both are ready
+                if future is not None and future.done():
+                    self._pending[i] = None
+                    return future.result()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    def _wake(self, _: asyncio.Future[dict[str, Any]]) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def close(self) -> None:
         for future in self._pending:
