@@ -67,8 +67,8 @@ async def fanout_open(base: str, fixture: dict[str, Any]) -> list[wsclient.Sock]
     return socks
 
 
-async def fanout_load(socks: list[wsclient.Sock], seconds: float) -> int:
-    """Member 0 sends 5 messages/s (5,000 deliveries/s); every member reads."""
+async def fanout_load(socks: list[wsclient.Sock], seconds: float, rate: float) -> int:
+    """Member 0 sends `rate` messages/s (5: S5's 5,000 deliveries/s); every member reads."""
     got = 0
 
     def on_frame(frame: dict[str, Any], at: float) -> None:
@@ -80,7 +80,7 @@ async def fanout_load(socks: list[wsclient.Sock], seconds: float) -> int:
     async def send_one(n: int, due: float) -> None:
         await wsclient.send(socks[0], {"type": "message.send", "content": f"fan-out {n}", "client_id": f"hot-{n}"})
 
-    await wsclient.paced(5, int(5 * seconds), send_one)
+    await wsclient.paced(rate, int(rate * seconds), send_one)
     await asyncio.sleep(1.0)
     for task in readers:
         task.cancel()
@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("path", choices=("connect", "send", "fanout"))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--rate", type=float, default=5.0, help="fanout: messages/s to the 1,000 members")
     parser.add_argument("--wall", action="store_true", help="sample idle time too (default: --gil, CPU only)")
     args = parser.parse_args()
     mode = modes.production()
@@ -176,7 +177,7 @@ def main() -> None:
             elif args.path == "send":
                 ops = loop.run_until_complete(send_load(base, fixture, args.seconds))
             else:
-                ops = loop.run_until_complete(fanout_load(socks, args.seconds))
+                ops = loop.run_until_complete(fanout_load(socks, args.seconds, args.rate))
             elapsed = time.perf_counter() - started
             cpu = server.cpu_seconds() - cpu0
             os.kill(recorder.pid, signal.SIGINT)  # py-spy writes its file on SIGINT
