@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import get_channel_layer
@@ -29,6 +29,7 @@ from parley.realtime.eager import eager
 logger = logging.getLogger(__name__)
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+T = TypeVar("T")
 
 
 class LayerLink:
@@ -55,12 +56,12 @@ class LayerLink:
                 return False
             try:
                 if not self.channel_name:
-                    self.channel_name = await asyncio.wait_for(layer.new_channel(), timeout=_timeout())
+                    self.channel_name = await _within(layer.new_channel())
                     self.layer = layer
                     self._local = layer._get_layer() if hasattr(layer, "_get_layer") else layer
                     self._own_queue()
                 for group in list(self.groups):
-                    await asyncio.wait_for(layer.group_add(group, self.channel_name), timeout=_timeout())
+                    await _within(layer.group_add(group, self.channel_name))
             except Exception as exc:  # noqa: BLE001 - Redis unreachable: serve from the database
                 logger.warning("channel layer unavailable, socket degraded to polling: %s", exc.__class__.__name__)
                 self.degraded = True
@@ -90,7 +91,7 @@ class LayerLink:
 
     async def _call(self, call: Awaitable[Any]) -> None:
         try:
-            await asyncio.wait_for(call, timeout=_timeout())
+            await _within(call)
         except Exception as exc:  # noqa: BLE001
             logger.warning("channel layer call failed, socket degraded to polling: %s", exc.__class__.__name__)
             self._lose()
@@ -186,7 +187,7 @@ _closing: set[asyncio.Task[None]] = set()  # unsubscribes under way (a task need
 
 async def _unsubscribe(local: Any, channel_name: str) -> None:
     try:
-        await asyncio.wait_for(local._get_shard(channel_name).unsubscribe(channel_name), timeout=_timeout())
+        await _within(local._get_shard(channel_name).unsubscribe(channel_name))
     except Exception as exc:  # noqa: BLE001 - the channel dies with the layer's connection anyway
         logger.debug("unsubscribing a closed socket's channel failed: %s", exc.__class__.__name__)
 
@@ -294,3 +295,10 @@ async def poll_degraded(link: LayerLink, socket: Polled) -> None:
 
 def _timeout() -> float:
     return float(parley_settings.PUBLISH_TIMEOUT) * 4
+
+
+async def _within(call: Awaitable[T]) -> T:
+    """`call`, or TimeoutError after `_timeout()`: in the caller's task (`asyncio.wait_for`
+    made a task of every subscribe, two or more per handshake)."""
+    async with asyncio.timeout(_timeout()):
+        return await call
