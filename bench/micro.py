@@ -3,8 +3,8 @@
     python -m bench.micro        (prints JSON; run by the benchmark in each mode)
 
 A 50-message history page, as the REST API renders it: DRF field serializers
-(chat.api.serializers.MessageOut, the documented output schema) against the lean
-path the product uses (chat.representations.message_row_json over `.values()` rows),
+(parley.api.serializers.MessageOut, the documented output schema) against the lean
+path the product uses (parley.representations.message_row_json over `.values()` rows),
 and the stdlib json encoder DRF's JSONRenderer uses against orjson.
 """
 
@@ -27,7 +27,7 @@ from rest_framework.renderers import JSONRenderer  # noqa: E402
 
 from parley.api.serializers import MessageOut  # noqa: E402
 from parley.models import Message  # noqa: E402
-from parley.representations import message_row_json, message_values  # noqa: E402
+from parley.representations import message_row_json, message_rows_json, message_values  # noqa: E402
 
 
 def per_call(func: Callable[[], Any], *, seconds: float = 0.5) -> float:
@@ -43,7 +43,7 @@ def main() -> None:
     ids = list(Message.objects.order_by("-id").values_list("id", flat=True)[:50])
     instances = list(Message.objects.filter(id__in=ids).select_related("sender"))
     rows = list(message_values(Message.objects.filter(id__in=ids)))
-    page = [message_row_json(r) for r in rows]
+    page = message_rows_json(rows)
     renderer = JSONRenderer()
     out = {
         "drf_serializer_us": per_call(lambda: MessageOut(instances, many=True).data) * 1e6,

@@ -1,4 +1,4 @@
-"""Sizes and durations of the quick (`make bench`, under 2 minutes) and full runs."""
+"""Sizes and durations of the quick (`make bench`, a few minutes) and full runs."""
 
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ QUICK = Profile(
     pairs=100,
     s4_idle=100,
     s4_rate=500,
-    s5_messages=10,
+    s5_messages=20,
     s6_sockets=500,
-    s7_clients=100,
+    s7_clients=1_000,
     s7_missed=10,
     s8_seconds=3.0,
     s8_rate=50,

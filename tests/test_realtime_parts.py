@@ -142,3 +142,55 @@ def test_decode_names_the_command_and_keeps_only_a_usable_ref(monkeypatch: pytes
     assert protocol.decode('{"content": "hi", "ref": 3}', max_bytes=100, budget=bucket).kind == "message.send"
     assert protocol.decode('{"type": "read", "ref": [1]}', max_bytes=100, budget=bucket).ref is None
     assert protocol.decode('{"type": 5}', max_bytes=100, budget=bucket).kind is None
+
+
+async def test_eager_runs_what_need_not_wait_at_once_and_makes_a_task_of_the_rest() -> None:
+    from parley.realtime.eager import eager
+
+    async def at_once() -> int:
+        return 1
+
+    async def fails() -> int:
+        raise ValueError("no")
+
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    done = eager(at_once())
+    assert done.done() and not isinstance(done, asyncio.Task) and done.result() == 1
+    failed = eager(fails())
+    with pytest.raises(ValueError):
+        failed.result()
+    waits = eager(queue.get())
+    assert isinstance(waits, asyncio.Task) and not waits.done()
+    queue.put_nowait(7)
+    assert await waits == 7
+    cancelled = eager(queue.get())
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    queue.put_nowait(8)  # the cancelled get left the queue's waiters clean
+    assert await eager(queue.get()) == 8
+
+
+async def test_on_the_pubsub_layer_a_socket_takes_messages_from_its_queue_and_drops_its_channel_on_close() -> None:
+    from channels.layers import get_channel_layer
+
+    from parley.realtime.layer import LayerLink
+
+    layer = get_channel_layer()
+    if type(layer).__module__ != "channels_redis.pubsub":
+        pytest.skip("the direct path is channels_redis' pub/sub layer's (production settings, REDIS_URL)")
+    link = LayerLink(on_lost=lambda: None)
+    assert await link.attach() and link.direct
+    await link.subscribe("parts-direct")
+    inbox = link.inbox(asyncio.Event().wait)  # type: ignore[arg-type]  # a client that never speaks
+    await asyncio.sleep(0.3)  # the SUBSCRIBE went out on the pub/sub connection, not awaited
+    for n in (1, 2):
+        await layer.group_send("parts-direct", {"type": "parley.event", "n": n})
+    assert [(await asyncio.wait_for(inbox(), 5))["n"] for _ in range(2)] == [1, 2]
+    assert link.backlog() == 0
+    local = layer._get_layer()
+    await link.leave()
+    link.close()
+    assert link.channel_name not in local.channels
+    await asyncio.sleep(0.3)  # the unsubscribe runs as a task
+    assert all(link.channel_name not in shard._subscribed_to for shard in local._shards)

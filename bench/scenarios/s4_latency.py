@@ -7,7 +7,8 @@ one message at a time. Loaded: `profile.s4_rate` messages/s spread over 50 pairs
 The reference is a raw ASGI echo's round trip (client -> server -> client, the same
 path with no framework).
 
-Targets: idle p50 <= 2 ms, p99 <= 10 ms; at 500/s p99 <= 25 ms; nothing lost.
+Targets: idle p50 <= 2.5 ms, p99 <= 10 ms (each also as a multiple of one raw INSERT
+transaction of the same run: the target's ms over that commit's ms); at 500/s p99 <= 25 ms; nothing lost.
 """
 
 from __future__ import annotations
@@ -106,8 +107,8 @@ def run(ctx: Context) -> None:
         "idle latency p50",
         p50,
         "ms",
-        "<= 2",
-        check(p50, at_most=2),
+        "<= 2.5",
+        check(p50, at_most=2.5),
         reference="raw echo p50",
         ref_value=echo_p50,
         ratio=p50 / echo_p50,
@@ -126,16 +127,18 @@ def run(ctx: Context) -> None:
     )
     if ctx.refs.get("insert"):
         commit_ms = 1000 / ctx.refs["insert"]
-        ctx.add(
-            "S4",
-            "idle p50 / one raw INSERT transaction",
-            p50 / commit_ms,
-            "x",
-            reference="1 / raw INSERT rate (ms)",
-            ref_value=commit_ms,
-            ratio=p50 / commit_ms,
-            note="the send: a rate-limit round trip, one pipelined transaction (lock + write), the publish",
-        )
+        for name, value, target in (("p50", p50, 2.5), ("p99", p99, 10.0)):
+            ctx.add(
+                "S4",
+                f"idle {name} / one raw INSERT transaction",
+                value / commit_ms,
+                "x",
+                f"target {target / commit_ms:.1f}x here",
+                reference="1 / raw INSERT rate (ms)",
+                ref_value=commit_ms,
+                ratio=value / commit_ms,
+                note="the send: a rate-limit round trip, one pipelined transaction (lock + write), the publish",
+            )
     lp99 = loaded.ms(99)
     ctx.add(
         "S4",

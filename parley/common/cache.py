@@ -9,7 +9,10 @@
    Django's `incr` is EXISTS + INCRBY (two round trips, and a racing expiry between
    them raises), and `add` + `incr` + `touch` for a counter with an expiry is four.
 
-`count` and `touch_many` exist on both backends the settings name, so callers need not
+3. `add_and_get_many(key, value, ttl=, keys=)`: an `add` and a `get_many` in one round
+   trip (a socket's presence claim and its co-members' counts, at every connect).
+
+`count`, `touch_many` and `add_and_get_many` exist on both backends the settings name, so callers need not
 know which one runs: Redis in production, local memory in the embedded mode. A host
 that keeps its own cache backend gets them through PortableCounters.
 """
@@ -81,6 +84,21 @@ class RedisCache(DjangoRedisCache):
             pipe.expire(name, ttl)
         pipe.execute()
 
+    def add_and_get_many(self, key: str, value: Any, *, ttl: int, keys: Iterable[str]) -> tuple[bool, dict[str, Any]]:
+        """`add(key, value, ttl)` and `get_many(keys)`, in one round trip."""
+        name = self.make_and_validate_key(key)
+        names = {self.make_and_validate_key(k): k for k in keys}
+        client = self._cache.get_client(name, write=True)
+        serializer = self._cache._serializer  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.set(name, serializer.dumps(value), ex=ttl, nx=True)
+        if names:
+            pipe.mget(list(names))
+        results = pipe.execute()
+        found = results[1] if names else []
+        values = {names[n]: serializer.loads(v) for n, v in zip(names, found, strict=True) if v is not None}
+        return bool(results[0]), values
+
 
 class LocMemCache(DjangoLocMemCache):
     _count_lock = threading.Lock()  # counters are only ever changed through count()
@@ -94,6 +112,9 @@ class LocMemCache(DjangoLocMemCache):
     def touch_many(self, keys: Iterable[str], *, ttl: int) -> None:
         for key in keys:
             self.touch(key, ttl)
+
+    def add_and_get_many(self, key: str, value: Any, *, ttl: int, keys: Iterable[str]) -> tuple[bool, dict[str, Any]]:
+        return bool(self.add(key, value, timeout=ttl)), self.get_many(list(keys))
 
 
 class PortableCounters:
@@ -117,6 +138,9 @@ class PortableCounters:
     def touch_many(self, keys: Iterable[str], *, ttl: int) -> None:
         for key in keys:
             self.backend.touch(key, ttl)
+
+    def add_and_get_many(self, key: str, value: Any, *, ttl: int, keys: Iterable[str]) -> tuple[bool, dict[str, Any]]:
+        return bool(self.backend.add(key, value, timeout=ttl)), self.backend.get_many(list(keys))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.backend, name)

@@ -87,7 +87,8 @@ class Doorbell:
         try:
             layer = get_channel_layer()
             if layer is not None:
-                await asyncio.wait_for(layer.group_send(group, message), timeout=parley_settings.PUBLISH_TIMEOUT)
+                async with asyncio.timeout(parley_settings.PUBLISH_TIMEOUT):  # no second task per publish
+                    await layer.group_send(group, message)
                 metrics.events_published.labels(kind=_KINDS.get(message["type"], "other")).inc()
         except Exception as exc:  # noqa: BLE001 - the doorbell never fails a write
             self.failures += 1

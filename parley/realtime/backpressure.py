@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from parley.common.ratelimit import parse_rate
 from parley.conf import parley_settings
+from parley.realtime.eager import eager
 
 SEND_CHECK_SECONDS = 0.25  # how often a blocked send looks at the socket's backlog
 
@@ -75,17 +76,18 @@ async def send_watched(send: Awaitable[None], *, backlog: Callable[[], int]) -> 
     only when the send times out (at 250 sends/s, 10 s of a stalled reader held 8 MB per
     batch in tests/test_slow_reader.py). The client reconnects and catches up by `seq`.
     """
-    task = asyncio.ensure_future(send)
-    deadline = time.monotonic() + parley_settings.WS_SEND_TIMEOUT_SECONDS
-    try:
-        while not (await asyncio.wait((task,), timeout=SEND_CHECK_SECONDS))[0]:
-            behind = backlog()
-            if behind > parley_settings.WS_MAX_BACKLOG or time.monotonic() >= deadline:
-                task.cancel()
-                raise TooSlow(behind)
-    except asyncio.CancelledError:  # the consumer is stopping: the send goes with it
-        task.cancel()
-        raise
+    task = eager(send)  # a send the transport takes at once costs no task and no wait
+    if not task.done():
+        deadline = time.monotonic() + parley_settings.WS_SEND_TIMEOUT_SECONDS
+        try:
+            while not (await asyncio.wait((task,), timeout=SEND_CHECK_SECONDS))[0]:
+                behind = backlog()
+                if behind > parley_settings.WS_MAX_BACKLOG or time.monotonic() >= deadline:
+                    task.cancel()
+                    raise TooSlow(behind)
+        except asyncio.CancelledError:  # the consumer is stopping: the send goes with it
+            task.cancel()
+            raise
     try:
         task.result()
     except OSError:

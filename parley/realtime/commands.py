@@ -150,8 +150,9 @@ def socket_catch_up(
     if result.frames:
         metrics.catchup_replays.inc()
         metrics.catchup_events.inc(len(result.frames))
-    result.announce = presence.claim_announcement(user_id)
-    result.online = socket_online_co_members(user_id=user_id, conversation_ids=sorted(set(presence_in) & asked))
+    others = selectors.co_members(user_id=user_id, conversation_ids=sorted(set(presence_in) & asked))
+    result.announce, online = presence.claim_and_online(user_id, others)
+    result.online = sorted(online)
     return result
 
 

@@ -53,6 +53,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.wire: LegacyWire | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.closing = self.released = False
+        self.max_backlog = parley_settings.WS_MAX_BACKLOG  # read per frame below: once per socket
         await self.link.attach()
         try:
             await super().__call__(scope, self.link.inbox(receive), send)
@@ -189,7 +190,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- Channel-layer messages (published by parley.events) ---------------------------------
 
     async def parley_event(self, message: dict[str, Any]) -> None:
-        if self.link.backlog() > parley_settings.WS_MAX_BACKLOG:
+        if self.link.backlog() > self.max_backlog:
             logger.info("closing a socket %d frames behind", self.link.backlog())
             await self._too_slow()
         if self.session is not None and not self.closing:

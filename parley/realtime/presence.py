@@ -10,6 +10,7 @@ The same count enforces the per-user socket limit.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.cache import cache
 
@@ -22,8 +23,12 @@ TTL = 120  # seconds; sockets refresh it every heartbeat (well under TTL)
 HEARTBEAT_BATCH = 500
 
 
-def _key(user_id: int) -> str:
+def _key(user_id: Any) -> str:
     return presence_key(user_id)  # the worker reads the same key (parley.selectors.notifications)
+
+
+def _announced_key(user_id: Any) -> str:
+    return f"presence-announced:{user_id}"
 
 
 def socket_opened(user_id: int) -> int:
@@ -54,14 +59,27 @@ def claim_announcement(user_id: int) -> bool:
     (its client gone mid-handshake), and then nobody would.
     """
     try:
-        return bool(cache.add(f"presence-announced:{user_id}", 1, timeout=TTL))
+        return bool(cache.add(_announced_key(user_id), 1, timeout=TTL))
     except Exception:  # noqa: BLE001
         return False
 
 
+def claim_and_online(user_id: Any, co_members: list[Any]) -> tuple[bool, set[Any]]:
+    """`claim_announcement(user_id)` and `online_users(co_members)` in one round trip
+    (a connect's presence work)."""
+    try:
+        claimed, found = counters().add_and_get_many(
+            _announced_key(user_id), 1, ttl=TTL, keys=[_key(u) for u in co_members]
+        )
+    except Exception:  # noqa: BLE001
+        logger.warning("presence cache unavailable")
+        return False, set()
+    return claimed, {u for u in co_members if (found.get(_key(u)) or 0) > 0}
+
+
 def release_announcement(user_id: int) -> None:
     try:
-        cache.delete(f"presence-announced:{user_id}")
+        cache.delete(_announced_key(user_id))
     except Exception:  # noqa: BLE001
         logger.warning("presence cache unavailable")
 
@@ -71,7 +89,7 @@ def heartbeat_many(user_ids: list[int]) -> None:
     one round trip per `HEARTBEAT_BATCH` users."""
     for start in range(0, len(user_ids), HEARTBEAT_BATCH):
         batch = user_ids[start : start + HEARTBEAT_BATCH]
-        keys = [key for user_id in batch for key in (_key(user_id), f"presence-announced:{user_id}")]
+        keys = [key for user_id in batch for key in (_key(user_id), _announced_key(user_id))]
         try:
             counters().touch_many(keys, ttl=TTL)
         except Exception:  # noqa: BLE001

@@ -7,33 +7,57 @@ from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Subquery
+from django.db import connection
 
 from parley.models import Conversation, Membership, Message
 from parley.users import display_name, wire_id
 
-_member_count = (
-    Membership.objects.filter(conversation_id=OuterRef("conversation_id"))
-    .order_by()
-    .values("conversation_id")
-    .annotate(n=Count("id"))
-    .values("n")
-)
+# The handshake's reads are fixed SQL: compiling their querysets was a fifth of a
+# connect's CPU (bench/README.md, "Third round"). Table names are our own; every value
+# is a parameter. User ids go through the user field's own conversions, so that a
+# UUID key (examples/host) is stored and read as its database holds it.
+_MEMBERSHIP = Membership._meta.db_table
+_CONVERSATION = Conversation._meta.db_table
+_USER_FIELD = Membership._meta.get_field("user").target_field
+
+
+def _user_param(user_id: Any) -> Any:
+    return _USER_FIELD.get_db_prep_value(_USER_FIELD.to_python(user_id), connection)
+
+
+def _in(values: Collection[int]) -> tuple[str, list[int]]:
+    ids = [int(v) for v in values]
+    return ("(" + ",".join(["%s"] * len(ids)) + ")" if ids else "(NULL)"), ids
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def memberships_with_size(*, user_id: Any) -> list[tuple[int, int]]:
     """`(conversation id, member count)` of every conversation of the user."""
-    rows = Membership.objects.filter(user_id=user_id).annotate(size=Subquery(_member_count))
-    return [(cid, size or 0) for cid, size in rows.values_list("conversation_id", "size")]
+    sql = (
+        f"SELECT m.conversation_id, (SELECT COUNT(*) FROM {_MEMBERSHIP} s WHERE s.conversation_id = m.conversation_id)"  # noqa: S608
+        f" FROM {_MEMBERSHIP} m WHERE m.user_id = %s"
+    )
+    return [(int(cid), int(size or 0)) for cid, size in _rows(sql, [_user_param(user_id)])]
 
 
 def member_conversation_seqs(*, user_id: Any, conversation_ids: Collection[int] | None = None) -> dict[int, int]:
     """The last seq of each conversation the user is a member of now (of `conversation_ids`
     only, when given)."""
-    memberships = Membership.objects.filter(user_id=user_id)
+    sql = (
+        f"SELECT m.conversation_id, c.last_seq FROM {_MEMBERSHIP} m"  # noqa: S608
+        f" JOIN {_CONVERSATION} c ON c.id = m.conversation_id WHERE m.user_id = %s"
+    )
+    params: list[Any] = [_user_param(user_id)]
     if conversation_ids is not None:
-        memberships = memberships.filter(conversation_id__in=conversation_ids)
-    return dict(memberships.values_list("conversation_id", "conversation__last_seq"))
+        placeholders, ids = _in(conversation_ids)
+        sql += f" AND m.conversation_id IN {placeholders}"
+        params += ids
+    return {int(cid): int(seq) for cid, seq in _rows(sql, params)}
 
 
 def conversation_last_seqs(*, conversation_ids: Collection[int]) -> dict[int, int]:
@@ -42,13 +66,14 @@ def conversation_last_seqs(*, conversation_ids: Collection[int]) -> dict[int, in
 
 def co_members(*, user_id: Any, conversation_ids: Collection[int], limit: int = 1000) -> list[Any]:
     """Distinct other members of the user's conversations (for the presence snapshot)."""
-    return list(
-        Membership.objects.filter(conversation_id__in=conversation_ids)
-        .exclude(user_id=user_id)
-        .values_list("user_id", flat=True)
-        .distinct()
-        .order_by("user_id")[:limit]
+    if not conversation_ids:
+        return []
+    placeholders, ids = _in(conversation_ids)
+    sql = (
+        f"SELECT DISTINCT user_id FROM {_MEMBERSHIP} WHERE conversation_id IN {placeholders}"  # noqa: S608
+        " AND user_id <> %s ORDER BY user_id LIMIT %s"
     )
+    return [_USER_FIELD.to_python(row[0]) for row in _rows(sql, [*ids, _user_param(user_id), limit])]
 
 
 def message_senders(*, message_ids: Collection[int]) -> dict[int, Any]:
