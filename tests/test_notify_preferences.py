@@ -1,5 +1,6 @@
-"""Who is pushed for a new message (parley.notify.preferences), as a table, and what
-counts as a mention."""
+"""Who is pushed for a new message (parley.notify.preferences), as a table. What counts
+as a mention is the send's (tests/test_chat_features.py); tests/test_notify_push.py
+checks that the push follows it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parley.notify.preferences import mentioned_user_ids, push_wanted
+from parley.notify.preferences import push_wanted
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PAST = NOW - timedelta(minutes=1)
@@ -33,23 +34,3 @@ TABLE = [
 @pytest.mark.parametrize(("level", "muted_until", "mentioned", "pushed"), TABLE)
 def test_push_rule(level: str, muted_until: datetime | None, mentioned: bool, pushed: bool) -> None:
     assert push_wanted(level=level, muted_until=muted_until, mentioned=mentioned, now=NOW) is pushed
-
-
-MEMBERS = {1: "bob", 2: "Carol", 3: "dave.smith", 4: "erin@example.test"}
-
-
-@pytest.mark.parametrize(
-    ("content", "explicit", "mentioned"),
-    [
-        ("hi @bob", None, {1}),
-        ("@carol, look", None, {2}),  # case-insensitive, punctuation after the name
-        ("@dave.smith.", None, {3}),  # a trailing dot ends the sentence, not the name
-        ("mail bob@example.test", None, set()),  # an address is not a mention
-        ("@erin@example.test ping", None, {4}),  # email usernames (the example host)
-        ("@bobby", None, set()),
-        ("no mention", [2, 99], {2}),  # the explicit list counts; non-members do not
-        ("", None, set()),
-    ],
-)
-def test_mentions(content: str, explicit: list[int] | None, mentioned: set[int]) -> None:
-    assert mentioned_user_ids(content=content, usernames=MEMBERS, explicit=explicit) == mentioned

@@ -137,6 +137,11 @@ def test_levels_and_mutes_decide(
     drain()
     paths = sorted(r.path for r in push_service.wait_for(4)[1:])
     assert paths == ["/push/allan", "/push/mentionee", "/push/muted"], "a mention passes a mute, not `none`"
+    # The explicit list counts as the content's `@username` does (the mentions the send stored).
+    send(api(alice), cid, "fyi", mentions=[members["muted"].pk])
+    drain()
+    paths = sorted(r.path for r in push_service.wait_for(6)[4:])
+    assert paths == ["/push/allan", "/push/muted"]
 
 
 def test_one_outbox_row_per_message_and_one_pending_row_per_member(

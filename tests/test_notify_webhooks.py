@@ -271,3 +271,28 @@ def test_body_is_compact_json_signed_as_sent(server: Api) -> None:
     assert Verifier(secret).verify(content, headers) == orjson.loads(content)
     with pytest.raises(Exception, match="signature"):
         Verifier(secret).verify(content + b" ", headers)
+
+
+def test_reaction_and_pin_events_carry_the_socket_frames(
+    server: Api, receiver: Stand, api: Any, alice: Any, direct: dict[str, Any]
+) -> None:
+    hook = create(receiver.url + "/features", ["reaction.added", "message.pinned"])
+    sent = send(api(alice), direct["id"], "react to me")
+    client = api(alice)
+    assert client.post(f"/api/chat/messages/{sent['id']}/reactions/", json={"emoji": "👍"}).status_code == 201
+    assert client.post(f"/api/chat/messages/{sent['id']}/pin/").status_code == 200
+    drain()
+    verifier = Verifier(hook["secret"])
+    payloads = [verifier.verify(p.body, p.headers) for p in receiver.wait_for(2)]
+    reaction, pinned = sorted(payloads, key=lambda p: p["seq"])
+    assert reaction == {
+        "type": "reaction.added",
+        "conversation": direct["id"],
+        "seq": sent["seq"] + 1,
+        "message_id": sent["id"],
+        "emoji": "👍",
+        "user": alice.pk,
+    }
+    assert pinned["type"] == "message.pinned" and pinned["seq"] == sent["seq"] + 2
+    assert pinned["message"]["id"] == sent["id"] and pinned["message"]["pinned"] is True
+    assert pinned["message"]["reactions"] == [{"emoji": "👍", "count": 1, "me": False}]

@@ -9,20 +9,14 @@ The rule, as SPEC 12 and 10 give it (tests/test_notify_preferences.py holds it a
     mentions   any     no          no
     any other  any     yes         yes      (a mention always reaches, unless `none`)
 
-`mentioned_user_ids` is the one place that decides whether a message mentions a member.
-Until messages carry their own mentions list (branch chat-features), it reads
-`@username` in the content; pass the message's explicit mentions as `explicit` and
-they count too. Point it at the real mentions when they land.
+Whether a message mentions a member is what its send stored (parley.models.MessageMention:
+`@username` in the content and the explicit `mentions` list, members only), so that the
+push, `unread_mentions` and the mentions list agree.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any
-
-MENTION = re.compile(r"(?<![\w@])@([\w.+-]+(?:@[\w-]+(?:\.[\w-]+)+)?)")
 
 
 def push_wanted(*, level: str, muted_until: datetime | None, mentioned: bool, now: datetime) -> bool:
@@ -32,16 +26,3 @@ def push_wanted(*, level: str, muted_until: datetime | None, mentioned: bool, no
         return True
     muted = muted_until is not None and muted_until > now
     return level == "all" and not muted
-
-
-def mentioned_user_ids(
-    *, content: str, usernames: Mapping[Any, str], explicit: Collection[Any] | None = None
-) -> set[Any]:
-    """The members (keys of `usernames`: user id -> username) a message mentions:
-    `@username` in `content` (case-insensitive, trailing punctuation ignored), and
-    every id of `explicit` that is a member."""
-    named = {m.rstrip(".-").casefold() for m in MENTION.findall(content or "")}
-    found = {user_id for user_id, name in usernames.items() if name and name.casefold() in named}
-    if explicit:
-        found.update(user_id for user_id in explicit if user_id in usernames)
-    return found

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 from parley import events
@@ -85,13 +84,7 @@ def delivery_log(*, webhook_id: int, status: str | None = None) -> list[dict[str
 def event_frames(event_list: list[Event]) -> dict[int, dict[str, Any]]:
     """The socket's frame of each event, by event id: message events with the message's
     current JSON (one query); a type without a renderer here gets its stored fields."""
-    message_ids = sorted(
-        {
-            e.message_id
-            for e in event_list
-            if e.message_id and e.type in (Event.Type.MESSAGE_CREATED, Event.Type.MESSAGE_UPDATED)
-        }
-    )
+    message_ids = sorted({e.message_id for e in event_list if e.message_id and e.type in events.MESSAGE_EVENTS})
     messages = message_json_by_id(message_ids)
     frames: dict[int, dict[str, Any]] = {}
     for event in event_list:
@@ -109,17 +102,16 @@ def event_frames(event_list: list[Event]) -> dict[int, dict[str, Any]]:
     return frames
 
 
-def push_candidates(*, conversation_id: int, sender_id: Any) -> list[tuple[Any, str, Any, str]]:
-    """`(user id, level, muted_until, username)` of the conversation's members other than
-    the sender who have at least one push subscription."""
-    username = get_user_model().USERNAME_FIELD
+def push_candidates(*, conversation_id: int, sender_id: Any) -> list[tuple[Any, str, Any]]:
+    """`(user id, level, muted_until)` of the conversation's members other than the
+    sender who have at least one push subscription."""
     subscribed = PushSubscription.objects.values("user_id")
     rows = (
         Membership.objects.filter(conversation_id=conversation_id, user_id__in=subscribed)
         .exclude(user_id=sender_id)
-        .values_list("user_id", "notification_level", "muted_until", f"user__{username}")
+        .values_list("user_id", "notification_level", "muted_until")
     )
-    return [(u, level, muted, str(name or "")) for u, level, muted, name in rows]
+    return list(rows)
 
 
 def any_push_subscription() -> bool:

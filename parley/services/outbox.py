@@ -28,8 +28,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from parley.conf import parley_settings
-from parley.models import Event, Message, OutboxEntry, PendingPush, Webhook, WebhookDelivery
-from parley.notify.preferences import mentioned_user_ids, push_wanted
+from parley.models import Event, MessageMention, OutboxEntry, PendingPush, Webhook, WebhookDelivery
+from parley.notify.preferences import push_wanted
 from parley.selectors import notifications as reads
 from parley.users import user_db_value
 
@@ -92,7 +92,11 @@ def _to_pushes(event_list: list[Event], *, now: datetime) -> None:
     created = [e for e in event_list if e.type == Event.Type.MESSAGE_CREATED and e.message_id]
     if not created or not reads.any_push_subscription():
         return
-    contents = dict(Message.objects.filter(pk__in=[e.message_id for e in created]).values_list("pk", "content"))
+    # The mentions the send stored (`@username` and the explicit list, members only).
+    mentions: defaultdict[int, set[Any]] = defaultdict(set)
+    stored = MessageMention.objects.filter(message_id__in=[e.message_id for e in created])
+    for message_id, user_id in stored.values_list("message_id", "user_id"):
+        mentions[message_id].add(user_id)
     by_conversation: dict[int, list[Event]] = defaultdict(list)
     for event in created:
         by_conversation[event.conversation_id].append(event)
@@ -104,10 +108,8 @@ def _to_pushes(event_list: list[Event], *, now: datetime) -> None:
             sender: reads.push_candidates(conversation_id=conversation_id, sender_id=sender) for sender in senders
         }
         for event in conversation_events:
-            members = candidates[event.actor_id]
-            usernames = {user_id: name for user_id, _, _, name in members}
-            mentioned = mentioned_user_ids(content=contents.get(event.message_id or 0, ""), usernames=usernames)
-            for user_id, level, muted_until, _ in members:
+            mentioned = mentions.get(event.message_id or 0, set())
+            for user_id, level, muted_until in candidates[event.actor_id]:
                 if push_wanted(level=level, muted_until=muted_until, mentioned=user_id in mentioned, now=now):
                     key = (user_id, conversation_id)
                     counts[key] += 1
