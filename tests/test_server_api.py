@@ -231,7 +231,8 @@ def test_the_api_key_opens_no_chat_route(server, make_user, settings):
             continue
         object_id = ids[op.kind]
         payload = op.body(world, None, object_id) if op.body else None
-        response = call(op.method, op.path.format(id=object_id), **({"json": payload} if payload else {}))
+        url = op.path.format(id=object_id, gus=world.users["gus"].pk)
+        response = call(op.method, url, headers={**KEY, **(op.headers or {})}, **({"json": payload} if payload else {}))
         if response.status_code != 401:
             failures.append(f"{op.name}: {response.status_code} {response.text[:80]}")
     assert failures == []
