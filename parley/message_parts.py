@@ -68,6 +68,9 @@ def parent_quotes(parent_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if column is None:
+        # A raw row holds the key as the database does (SQLite: a UUID's hex text).
+        to_python = user_model._meta.pk.to_python  # type: ignore[union-attr]
+        rows = [(i, None if s is None else to_python(s), text, deleted, name) for i, s, text, deleted, name in rows]
         names = users.display_names(row[1] for row in rows)
         rows = [(i, sender, text, deleted, names.get(sender)) for i, sender, text, deleted, _ in rows]
     return {

@@ -168,6 +168,20 @@ CASES = {
     "msg-edit-alias": Case("message-edit", "PATCH", M + "{M}/edit/", direct_statuses(200, 403, 404), content("e")),
     "msg-delete-alias": Case("message-soft-delete", "DELETE", M + "{M}/soft_delete/", direct_statuses(200, 403, 404)),
     "msg-attachment": Case("message-attachment", "GET", M + "{M}/attachment/", direct_statuses(200, 200, 404)),
+    # SPEC 10 on the direct conversation: either side may pin; nobody has reacted yet.
+    "msg-react": Case(
+        "message-reactions", "POST", M + "{M}/reactions/", direct_statuses(201, 201, 404), lambda w, u: {"emoji": "👍"}
+    ),
+    "msg-unreact": Case("message-reactions", "DELETE", M + "{M}/reactions/?emoji=👍", direct_statuses(404, 404, 404)),
+    "msg-thread": Case("message-thread", "GET", M + "{M}/thread/", direct_statuses(200, 200, 404)),
+    "msg-pin": Case("message-pin", "POST", M + "{M}/pin/", direct_statuses(200, 200, 404)),
+    "msg-unpin": Case("message-unpin", "POST", M + "{M}/unpin/", direct_statuses(200, 200, 404)),
+    "msg-history": Case("message-history", "GET", M + "{M}/history/", direct_statuses(200, 200, 404)),
+    "mentions": Case("mentions", "GET", "/api/chat/mentions/", direct_statuses(200, 200, 200)),
+    "conv-me": Case(
+        "conversation-me", "PATCH", C + "{D}/me/", direct_statuses(200, 200, 403), lambda w, u: {"archived": True}
+    ),
+    "conv-pins": Case("conversation-pins", "GET", C + "{D}/pins/", direct_statuses(200, 200, 403)),
     # The group: admin alice, member bob (and dave).
     "group-get": Case("conversation-detail", "GET", C + "{G}/", group_statuses(200, 200, 403)),
     "group-rename": Case(
@@ -213,6 +227,12 @@ CASES = {
     ),
     "group-msg-delete": Case(
         "message-delete-message", "POST", M + "{GM}/delete_message/", group_statuses(403, 200, 404)
+    ),
+    # SPEC 10 in the group: only admins pin; any member reacts.
+    "group-msg-pin": Case("message-pin", "POST", M + "{GM}/pin/", group_statuses(200, 403, 404)),
+    "group-msg-unpin": Case("message-unpin", "POST", M + "{GM}/unpin/", group_statuses(200, 403, 404)),
+    "group-msg-react": Case(
+        "message-reactions", "POST", M + "{GM}/reactions/", group_statuses(201, 201, 404), lambda w, u: {"emoji": "🎉"}
     ),
     # Accounts.
     "register": Case(
