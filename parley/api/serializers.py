@@ -44,6 +44,10 @@ class MessageOut(serializers.ModelSerializer):
     reply_to = serializers.SerializerMethodField(help_text="The quote of the parent of a reply; null otherwise.")
     mentions = serializers.SerializerMethodField(help_text="Ids of the mentioned members.")
     pinned = serializers.SerializerMethodField()
+    # Only on REST reads, only for the caller who blocked the sender, only when true.
+    sender_blocked = serializers.BooleanField(
+        required=False, help_text="Present (true) when the caller blocked the sender; absent otherwise."
+    )
 
     class Meta:
         model = Message
@@ -68,6 +72,7 @@ class MessageOut(serializers.ModelSerializer):
             "reply_to",
             "mentions",
             "pinned",
+            "sender_blocked",
         ]
 
     @extend_schema_field(ReactionOut(many=True))
