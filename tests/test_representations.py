@@ -29,10 +29,16 @@ def test_message_json_matches_the_serializer(alice, bob, api, direct):
         assert from_row == documented
 
 
-def test_conversation_json_has_exactly_the_documented_fields(alice, api, direct):
+def test_conversation_json_has_exactly_the_documented_fields(alice, bob, api, direct):
     api(alice).post(conv_url(direct["id"], "send_message"), json={"content": "x"})
     data = body(api(alice).get(conv_url(direct["id"])))
 
+    # `sender_blocked` is documented as present only when true (the caller blocked the sender).
+    always = set(MessageOut().fields) - {"sender_blocked"}
     assert set(data) == set(ConversationOut().fields)
-    assert set(data["messages"][0]) == set(MessageOut().fields)
-    assert set(data["last_message"]) == set(MessageOut().fields)
+    assert set(data["messages"][0]) == always
+    assert set(data["last_message"]) == always
+    assert api(bob).post(f"/api/users/{alice.pk}/block/").status_code == 201
+    blocked = body(api(bob).get(conv_url(direct["id"])))
+    assert set(blocked["messages"][0]) == set(MessageOut().fields)
+    assert blocked["messages"][0]["sender_blocked"] is True
