@@ -234,6 +234,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     # /api/server/ is documented only while PARLEY_API_KEY turns it on.
     "PREPROCESSING_HOOKS": ["parley.api.server.hide_when_disabled"],
+    # spectacular's own enum hook, then: an empty integer query parameter is an absent one.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "parley.api.params.empty_means_absent",
+    ],
 }
 
 # --- Parley (parley.conf lists every setting and its default) --------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from rest_framework.request import Request
 
@@ -65,3 +66,14 @@ def conversation_cursor(request: Request) -> ConversationCursor | None:
 
 def encode_conversation_cursor(cursor: ConversationCursor) -> str:
     return f"{(cursor.updated_at - EPOCH) // MICROSECOND}~{cursor.id}"
+
+
+def empty_means_absent(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: an integer query parameter sent
+    empty (`?before=`) is read as absent (`query_int`), so the schema says it may be empty."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") == "integer":
+                    parameter["allowEmptyValue"] = True
+    return result
