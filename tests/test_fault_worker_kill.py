@@ -30,6 +30,7 @@ import pytest
 from parley.models import Message
 from parley.services.conversations import conversation_create_group
 from tests.figures import record
+from tests.gunicornstack import children_of
 from tests.livestack import ROOT, LiveStack, free_port, live_stack, wait_for  # noqa: F401
 from tests.ws import token_for
 
@@ -37,20 +38,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RUN_SECONDS = 20.0
 CLIENTS = 4
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
 
 
 def files_under(root: Path) -> set[str]:
