@@ -199,8 +199,8 @@ class ConversationViewSet(ConversationFeatureActions, ParleyView, viewsets.ViewS
     def messages(self, request: Request, pk: str) -> Response:
         """The conversation's live messages, oldest first, in page or keyset mode."""
         conversation_id = self._member_conversation_id(request, pk)
-        live = selectors.live_messages(conversation_id=conversation_id)
-        return Response(message_page_response(request, live, viewer_id=current_user(request).pk))
+        history = selectors.ConversationHistory(conversation_id, viewer_id=current_user(request).pk)
+        return Response(message_page_response(request, history))
 
     @extend_schema(
         request={"multipart/form-data": s.SendMessageIn, "application/json": s.SendMessageIn},

@@ -66,7 +66,7 @@ class MessageFeatureActions:
         user = current_user(request)
         parent = access.message_get_for_member(user=user, message_id=int(pk))
         replies = selectors.thread_replies(message_id=parent.pk)
-        return Response(message_page_response(request, replies, viewer_id=user.pk))
+        return Response(message_page_response(request, selectors.QuerySetMessages(replies, user.pk)))
 
     @extend_schema(request=None, responses={200: s.MessageOut, **ERRORS}, tags=["pins"])
     @action(detail=True, methods=["post"])

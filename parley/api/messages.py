@@ -42,7 +42,7 @@ class MessageViewSet(MessageFeatureActions, ParleyView, viewsets.ViewSet):
         """Live messages of every conversation the caller is in, oldest first."""
         conversation_id = query_int(request, "conversation")
         messages = selectors.messages_visible_to(user_id=current_user(request).pk, conversation_id=conversation_id)
-        return Response(message_page_response(request, messages, viewer_id=current_user(request).pk))
+        return Response(message_page_response(request, selectors.QuerySetMessages(messages, current_user(request).pk)))
 
     @extend_schema(responses={200: s.MessageOut, **ERRORS}, tags=["messages"])
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from parley import selectors
 from parley.api.params import query_int
 from parley.common.errors import InvalidInput, NotFound
 from parley.conf import parley_settings
-from parley.models import Message
-from parley.selectors.blocks import blocked_ids, flag_blocked_senders
+from parley.selectors.messages import MessageSource
 
 KEYSET_PARAMS = ("before", "after", "limit")
 
@@ -35,15 +32,9 @@ def _url(request: Request, *, drop: tuple[str, ...] = (), **params: Any) -> str:
     return url
 
 
-def message_page_response(request: Request, messages: QuerySet[Message], *, viewer_id: Any = None) -> dict[str, Any]:
-    """A page of `messages`, their reactions' `me` from `viewer_id`'s point of view, and
-    `sender_blocked` on those of users the caller blocked."""
-    page = _message_page(request, messages, viewer_id=viewer_id)
-    flag_blocked_senders(page["results"], blocked=blocked_ids(user_id=request.user.pk))
-    return page
-
-
-def _message_page(request: Request, messages: QuerySet[Message], *, viewer_id: Any) -> dict[str, Any]:
+def message_page_response(request: Request, messages: MessageSource) -> dict[str, Any]:
+    """A page of `messages` (each as its source's reader sees it), by the request's
+    page or keyset parameters."""
     cap = parley_settings.MAX_PAGE_SIZE
     if any(p in request.query_params for p in KEYSET_PARAMS):
         if "page" in request.query_params:
@@ -53,7 +44,7 @@ def _message_page(request: Request, messages: QuerySet[Message], *, viewer_id: A
         if before is not None and after is not None:
             raise InvalidInput("Use 'before' or 'after', not both.", code="invalid_parameter")
         limit = query_int(request, "limit", default=parley_settings.DEFAULT_PAGE_SIZE, cap=cap) or 1
-        page = selectors.message_keyset_page(messages, before=before, after=after, limit=limit, viewer_id=viewer_id)
+        page = messages.keyset_page(before=before, after=after, limit=limit)
         results = page.results
         older = _url(request, drop=("after",), before=results[0]["id"]) if page.has_older and results else None
         if page.has_newer and results:
@@ -69,7 +60,7 @@ def _message_page(request: Request, messages: QuerySet[Message], *, viewer_id: A
     count = messages.count()
     if number > 1 and (number - 1) * size >= count:
         raise NotFound("Invalid page: past the last page.", code="invalid_page")
-    results = selectors.message_offset_page(messages, offset=(number - 1) * size, limit=size, viewer_id=viewer_id)
+    results = messages.offset_page(offset=(number - 1) * size, limit=size)
     has_next = number * size < count
     return {
         "count": count,

@@ -2,7 +2,8 @@
 
 Lists cost a constant number of queries whatever their length (tests/test_queries.py):
 
-    messages        live messages, what a member sees, a history page (one query, keyset)
+    messages        live messages, what a member sees, pages of a queryset (keyset or offset)
+    history         a conversation's history page: one fixed SQL statement with its parts
     conversations   the list (four queries a page), one member's or each member's view
     replay          durable events after a seq, rendered as their frames
     message_features  a thread, pins, the caller's mentions, edit history (SPEC 10)
@@ -19,6 +20,7 @@ from parley.selectors.conversations import (
     conversation_json_for_user,
     conversation_list_for_user,
 )
+from parley.selectors.history import ConversationHistory
 from parley.selectors.message_features import (
     edit_history_json,
     mentions_page,
@@ -27,6 +29,8 @@ from parley.selectors.message_features import (
 )
 from parley.selectors.messages import (
     KeysetPage,
+    MessageSource,
+    QuerySetMessages,
     live_messages,
     message_json_by_id,
     message_keyset_page,
@@ -46,9 +50,12 @@ from parley.selectors.sockets import (
 __all__ = [
     "CONVERSATION_COLUMNS",
     "ConversationCursor",
+    "ConversationHistory",
     "ConversationPage",
     "EventPage",
     "KeysetPage",
+    "MessageSource",
+    "QuerySetMessages",
     "co_members",
     "conversation_json_for_members",
     "conversation_json_for_user",

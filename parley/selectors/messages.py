@@ -1,15 +1,17 @@
-"""Reads of messages: live ones, visible to a member, a page of history.
+"""Reads of messages: live ones, visible to a member, pages of them.
 
-A history page is one query at any depth (keyset on `(conversation, id)`, the partial
-index on live messages; reactions' counts and a reply's quote in the same query), or two
-in page mode (the seed's `count`); one more for the reader's own reactions (`me`) when
-some message of the page has reactions.
+A page of a queryset is one query at any depth (keyset on the id), two in page mode (the
+seed's `count`), plus, when the page needs them, one statement for the parents' quotes,
+one for the reader's own reactions (`me`) and one for the reader's blocks
+(parley.representations.message_rows_json). A conversation's own history is read in one
+statement instead (parley.selectors.history). Both are a `MessageSource` to the API's
+pagination.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
@@ -18,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from parley import access
 from parley.models import Message
 from parley.representations import message_rows_json, message_values
+from parley.selectors.blocks import blocked_ids, flag_blocked_senders
 
 
 def live_messages(*, conversation_id: int) -> QuerySet[Message]:
@@ -65,6 +68,38 @@ def message_offset_page(
     messages: QuerySet[Message], *, offset: int, limit: int, viewer_id: Any = None
 ) -> list[dict[str, Any]]:
     return message_rows_json(message_values(messages.order_by("id"))[offset : offset + limit], viewer_id=viewer_id)
+
+
+class MessageSource(Protocol):
+    """What the API pages through: the messages' count, a keyset page, an offset page,
+    each message's JSON as the reader sees it (`me`, `sender_blocked`)."""
+
+    def count(self) -> int: ...
+
+    def keyset_page(self, *, before: int | None, after: int | None, limit: int) -> KeysetPage: ...
+
+    def offset_page(self, *, offset: int, limit: int) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class QuerySetMessages:
+    """Any queryset of messages, as `viewer_id` reads them."""
+
+    messages: QuerySet[Message]
+    viewer_id: Any
+
+    def count(self) -> int:
+        return self.messages.count()
+
+    def keyset_page(self, *, before: int | None, after: int | None, limit: int) -> KeysetPage:
+        page = message_keyset_page(self.messages, before=before, after=after, limit=limit, viewer_id=self.viewer_id)
+        flag_blocked_senders(page.results, blocked=blocked_ids(user_id=self.viewer_id))
+        return page
+
+    def offset_page(self, *, offset: int, limit: int) -> list[dict[str, Any]]:
+        results = message_offset_page(self.messages, offset=offset, limit=limit, viewer_id=self.viewer_id)
+        flag_blocked_senders(results, blocked=blocked_ids(user_id=self.viewer_id))
+        return results
 
 
 def message_json_by_id(ids: list[int], *, viewer_id: Any = None) -> dict[int, dict[str, Any]]:
