@@ -1,11 +1,12 @@
 """The parts of a message's JSON that SPEC 10 added: reactions, the reply's quote, mentions.
 
-A history page reads the reactions' counts and the mentions as columns of the message
-(JSON text, decoded only when not empty; `reaction_summary` is kept with the Reaction
-rows in the reacting transaction). Two lookups follow only when the page needs them,
-each one fixed SQL statement (no ORM query building, which cost more than the reads):
-the parents of the replies on the page (so a quote always shows the parent's current
-state) and the reader's own reactions (`me`).
+A page of messages reads the reactions' counts and the mentions as columns of the
+message (JSON text, decoded only when not empty; `reaction_summary` is kept with the
+Reaction rows in the reacting transaction). Two lookups follow only when the page needs
+them, each one fixed SQL statement (no ORM query building, which cost more than the
+reads): the parents of the replies on the page (so a quote always shows the parent's
+current state) and the reader's own reactions (`me`). A conversation's history page
+reads both in its own statement (parley.selectors.history).
 
     json_list(text)                      a JSON text column as a list
     reaction_summary_of(message_id)      the summary, from the Reaction rows
