@@ -145,6 +145,11 @@ def messages_insert(
                     "is_deleted": False,
                     "deleted_at": None,
                     "edited_at": None,
+                    # SPEC 10's columns, as a plain message has them
+                    "reply_to_id": None,
+                    "mentions": "[]",
+                    "pinned_at": None,
+                    "reaction_summary": "[]",
                 }
                 event = {
                     "id": eid,

@@ -42,11 +42,12 @@ def _select() -> str:
     user_pk = user_model._meta.pk.column  # type: ignore[union-attr]
     column = users.name_column()
     name = user_model._meta.get_field(column).column if column else None  # type: ignore[union-attr]
-    sender_name = f'u."{name}"' if name else "NULL"
-    parent_name = f'pu."{name}"' if name else "NULL"
-    joins = f'LEFT JOIN "{user_table}" u ON u."{user_pk}" = m.sender_id ' if name else ""
-    joins += f"LEFT JOIN {_MESSAGE} p ON p.id = m.reply_to_id "
-    joins += f'LEFT JOIN "{user_table}" pu ON pu."{user_pk}" = p.sender_id ' if name else ""
+    # Names as scalar subqueries, not joins: the one join left (the parent) is a nested
+    # loop that keeps the index's order, so no plan can hash the user table and sort.
+    name_of = f'(SELECT u."{name}" FROM "{user_table}" u WHERE u."{user_pk}" = {{}})'  # noqa: S608 - names from the models
+    sender_name = name_of.format("m.sender_id") if name else "NULL"
+    parent_name = name_of.format("p.sender_id") if name else "NULL"
+    joins = f"LEFT JOIN {_MESSAGE} p ON p.id = m.reply_to_id "
     aggregate = "string_agg" if connection.vendor == "postgresql" else "group_concat"
     separator = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
     columns = ", ".join(f"m.{Message._meta.get_field(c).column}" for c in MESSAGE_COLUMNS)  # type: ignore[union-attr]
