@@ -107,8 +107,9 @@ def test_keyset_page_is_an_index_range_scan(alice: User, bob: User, peers: list[
         assert "parley_msg_live_idx" in plan, plan
         assert "Sort" not in plan and "Seq Scan" not in plan, plan
         # The history page's own statement (with the quotes, `me` and the blocks).
+        history = selectors.ConversationHistory(target.pk, viewer_id=alice.pk)
         with CaptureQueriesContext(connection) as queries:
-            selectors.ConversationHistory(target.pk, viewer_id=alice.pk).keyset_page(before=before, after=None, limit=50)
+            history.keyset_page(before=before, after=None, limit=50)
         assert len(queries.captured_queries) == 1
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
