@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import * as actions from "./actions.js";
+import { isSilenced } from "./chatstate.js";
 import { h, icon } from "./dom.js";
 import { store, subscribe } from "./state.js";
 import { renderAuth } from "./views/auth.js";
@@ -111,7 +112,7 @@ function buildShell() {
     if (topics.has("conversations") || topics.has("presence")) {
       sidebar.render();
       const unread = [...store.conversations.values()].reduce(
-        (sum, c) => sum + (c.id === store.openId ? 0 : c.unread),
+        (sum, c) => sum + (c.id === store.openId || isSilenced(c) ? 0 : c.unread),
         0,
       );
       document.title = unread ? `(${unread}) Parley` : "Parley";
