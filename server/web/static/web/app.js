@@ -33,6 +33,16 @@ function open(id) {
   else applyRoute();
 }
 
+/** "(3) Parley": the unread messages of every conversation but the open one and those
+ * muted or set to notify of nothing (their list badges still count them). */
+function renderTitle() {
+  const unread = [...store.conversations.values()].reduce(
+    (sum, c) => sum + (c.id === store.openId || isSilenced(c) ? 0 : c.unread),
+    0,
+  );
+  document.title = unread ? `(${unread}) Parley` : "Parley";
+}
+
 function applyRoute() {
   if (!shell) return;
   let id = routeId();
@@ -41,6 +51,7 @@ function applyRoute() {
   shell.pane.show(id);
   shell.layout.classList.toggle("show-pane", id !== null);
   shell.sidebar.render();
+  renderTitle();
   shell.blocks.update();
   if (id !== null && window.matchMedia("(min-width: 721px)").matches) shell.pane.focusComposer();
 }
@@ -111,11 +122,7 @@ function buildShell() {
     }
     if (topics.has("conversations") || topics.has("presence")) {
       sidebar.render();
-      const unread = [...store.conversations.values()].reduce(
-        (sum, c) => sum + (c.id === store.openId || isSilenced(c) ? 0 : c.unread),
-        0,
-      );
-      document.title = unread ? `(${unread}) Parley` : "Parley";
+      renderTitle();
     }
     if (topics.has("connection")) sidebar.renderConnection();
     pane.update(topics);
