@@ -12,6 +12,7 @@ import { mountBlockControls } from "./views/block.js";
 import { detailsDialog } from "./views/details.js";
 import { confirmDialog, imageDialog, newChatDialog, newGroupDialog } from "./views/dialogs.js";
 import { mountPushButton } from "./push.js";
+import { createMentionsList } from "./views/mentions-list.js";
 import { createPane } from "./views/pane.js";
 import { createSearch } from "./views/search.js";
 import { mountSettings } from "./views/settings.js";
@@ -105,7 +106,15 @@ function buildShell() {
     onConfirm,
     onImage: (msg) => imageDialog(msg),
   });
-  sidebar.el.querySelector(".sidebar-actions").after(createSearch({ onOpen: open }).el);
+  const search = createSearch({ onOpen: open });
+  const mentions = createMentionsList({ onOpen: open, onShow: () => search.hide() });
+  // The mentions button sits beside the search box and its panel where search results
+  // appear; one of the two panels is open at a time.
+  const searchForm = search.el.querySelector("form.sidebar-search");
+  searchForm.append(mentions.toggle);
+  searchForm.addEventListener("submit", () => mentions.hide());
+  search.el.append(mentions.panel);
+  sidebar.el.querySelector(".sidebar-actions").after(search.el);
   const layout = h("div.layout", { id: "layout" }, sidebar.el, pane.el);
   root.replaceChildren(layout);
   mountToasts(root);
