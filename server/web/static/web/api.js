@@ -318,3 +318,8 @@ export const sendFile = (id, file, content, clientId, extras, opts) =>
 export const editMessage = (id, content) => request("POST", `${MSG}${id}/edit_message/`, { json: { content } });
 export const deleteMessage = (id) => request("POST", `${MSG}${id}/delete_message/`);
 export const markRead = (id) => request("POST", `${MSG}${id}/mark_read/`);
+
+/** Live messages that mention the caller, newest first: the newest page, or the page
+ * just older than message `before` (the `before` of the previous page's `next`). */
+export const mentionsPage = ({ before, limit = 20 } = {}) =>
+  request("GET", "/api/chat/mentions/", { query: { before, limit } });

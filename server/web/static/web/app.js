@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import * as actions from "./actions.js";
+import { isSilenced } from "./chatstate.js";
 import { h, icon } from "./dom.js";
 import { store, subscribe } from "./state.js";
 import { renderAuth } from "./views/auth.js";
@@ -11,6 +12,7 @@ import { mountBlockControls } from "./views/block.js";
 import { detailsDialog } from "./views/details.js";
 import { confirmDialog, imageDialog, newChatDialog, newGroupDialog } from "./views/dialogs.js";
 import { mountPushButton } from "./push.js";
+import { createMentionsList } from "./views/mentions-list.js";
 import { createPane } from "./views/pane.js";
 import { createSearch } from "./views/search.js";
 import { mountSettings } from "./views/settings.js";
@@ -32,6 +34,16 @@ function open(id) {
   else applyRoute();
 }
 
+/** "(3) Parley": the unread messages of every conversation but the open one and those
+ * muted or set to notify of nothing (their list badges still count them). */
+function renderTitle() {
+  const unread = [...store.conversations.values()].reduce(
+    (sum, c) => sum + (c.id === store.openId || isSilenced(c) ? 0 : c.unread),
+    0,
+  );
+  document.title = unread ? `(${unread}) Parley` : "Parley";
+}
+
 function applyRoute() {
   if (!shell) return;
   let id = routeId();
@@ -40,6 +52,7 @@ function applyRoute() {
   shell.pane.show(id);
   shell.layout.classList.toggle("show-pane", id !== null);
   shell.sidebar.render();
+  renderTitle();
   shell.blocks.update();
   if (id !== null && window.matchMedia("(min-width: 721px)").matches) shell.pane.focusComposer();
 }
@@ -93,7 +106,15 @@ function buildShell() {
     onConfirm,
     onImage: (msg) => imageDialog(msg),
   });
-  sidebar.el.querySelector(".sidebar-actions").after(createSearch({ onOpen: open }).el);
+  const search = createSearch({ onOpen: open });
+  const mentions = createMentionsList({ onOpen: open, onShow: () => search.hide() });
+  // The mentions button sits beside the search box and its panel where search results
+  // appear; one of the two panels is open at a time.
+  const searchForm = search.el.querySelector("form.sidebar-search");
+  searchForm.append(mentions.toggle);
+  searchForm.addEventListener("submit", () => mentions.hide());
+  search.el.append(mentions.panel);
+  sidebar.el.querySelector(".sidebar-actions").after(search.el);
   const layout = h("div.layout", { id: "layout" }, sidebar.el, pane.el);
   root.replaceChildren(layout);
   mountToasts(root);
@@ -110,11 +131,7 @@ function buildShell() {
     }
     if (topics.has("conversations") || topics.has("presence")) {
       sidebar.render();
-      const unread = [...store.conversations.values()].reduce(
-        (sum, c) => sum + (c.id === store.openId ? 0 : c.unread),
-        0,
-      );
-      document.title = unread ? `(${unread}) Parley` : "Parley";
+      renderTitle();
     }
     if (topics.has("connection")) sidebar.renderConnection();
     pane.update(topics);

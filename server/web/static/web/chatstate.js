@@ -45,6 +45,12 @@ export function isMuted(conv) {
   return Date.parse(view.mutedUntil) > Date.now();
 }
 
+/** Quiet: muted now, or set to notify of nothing. Its unread messages still show in
+ * the list, but not in the window title. */
+export function isSilenced(conv) {
+  return isMuted(conv) || conv.memberView.notificationLevel === "none";
+}
+
 /**
  * A message JSON from a frame sent to everyone says `me: false` for every reaction:
  * keep what this client knows about its own reactions. REST answers (`viewer`) are

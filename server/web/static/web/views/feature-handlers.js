@@ -4,7 +4,7 @@
 import { h, icon } from "../dom.js";
 import * as actions from "../actions.js";
 import * as features from "../features.js";
-import { isMuted } from "../chatstate.js";
+import { isMuted, isSilenced } from "../chatstate.js";
 import { store } from "../state.js";
 import { conversationMenu } from "./conversation-menu.js";
 import { editHistoryDialog } from "./edit-history.js";
@@ -80,7 +80,7 @@ export function headerTools({ getConv, goTo }) {
     const conv = getConv();
     if (!conv) return;
     const muted = isMuted(conv);
-    settings.replaceChildren(icon(muted || conv.memberView.notificationLevel === "none" ? "muted" : "bell"));
+    settings.replaceChildren(icon(isSilenced(conv) ? "muted" : "bell"));
     settings.dataset.muted = muted ? "true" : "false";
   }
   return { el: [pins, settings], render };
