@@ -54,6 +54,9 @@ def test_a_blocked_users_group_messages_are_collapsed_with_show(ui, parley_serve
         assert sent.status_code == 201, sent.text
     alice.page.reload()
     alice.expect_connected()
+    # The list's preview does not show the blocked sender's text either.
+    preview = alice.page.locator("#conversation-list li", has_text="Crew").locator(".conversation-preview")
+    expect(preview).to_have_text("Message from a user you blocked")
     alice.open_conversation("Crew")
     stored = alice.page.locator("li.message.blocked-collapsed")
     expect(stored).to_have_count(1)
@@ -62,9 +65,11 @@ def test_a_blocked_users_group_messages_are_collapsed_with_show(ui, parley_serve
     # A live one collapses too; carol's does not.
     bob.open_conversation("Crew")
     bob.send("from bob, live")
+    expect(preview).to_have_text("Message from a user you blocked")
     carol.open_conversation("Crew")
     carol.send("from carol")
     expect(alice.message("from carol")).to_be_visible()
+    expect(preview).to_contain_text("from carol")
     expect(alice.page.locator("li.message.blocked-collapsed")).to_have_count(2)
     stored.first.get_by_role("button", name="show").click()
     expect(alice.page.locator("#message-list .text", has_text="from bob, stored")).to_be_visible()

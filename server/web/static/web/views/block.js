@@ -5,7 +5,7 @@
 
 import * as api from "../api.js";
 import { h } from "../dom.js";
-import { others, store } from "../state.js";
+import { others, store, touch } from "../state.js";
 import { toast } from "./toast.js";
 
 const blocked = new Set(); // user ids as the API writes them
@@ -14,6 +14,11 @@ const shown = new Set(); // message ids the reader chose to show
 const listBlocked = () => api.request("GET", "/api/users/blocked/");
 const blockUser = (id) => api.request("POST", `/api/users/${encodeURIComponent(id)}/block/`);
 const unblockUser = (id) => api.request("DELETE", `/api/users/${encodeURIComponent(id)}/block/`);
+
+/** Whether the reader blocked user `id` (the list previews hide such a sender's text). */
+export function isBlocked(id) {
+  return id != null && blocked.has(String(id));
+}
 
 function otherOf(conv) {
   if (!conv || conv.kind !== "direct") return null;
@@ -77,6 +82,7 @@ export function mountBlockControls(paneEl) {
     } finally {
       button.disabled = false;
       update();
+      touch("conversations"); // the list's previews
     }
   });
 
@@ -85,6 +91,7 @@ export function mountBlockControls(paneEl) {
     .then((users) => {
       for (const user of users) blocked.add(String(user.id));
       update();
+      touch("conversations");
     })
     .catch(() => {});
   return { update };

@@ -7,11 +7,14 @@ import { conversationName, others, sortedConversations, store } from "../state.j
 import * as actions from "../actions.js";
 import * as features from "../features.js";
 import { listMarks } from "./feature-handlers.js";
+import { isBlocked } from "./block.js";
 
 function preview(conv) {
   const msg = conv.lastMessage;
   if (!msg) return [conv.kind === "group" ? "Group created" : "No messages yet"];
-  const who = store.me && msg.sender === store.me.id ? "You: " : conv.kind === "group" ? `${msg.sender_name}: ` : "";
+  const mine = store.me && msg.sender === store.me.id;
+  if (!mine && (msg.sender_blocked || isBlocked(msg.sender))) return ["Message from a user you blocked"];
+  const who = mine ? "You: " : conv.kind === "group" ? `${msg.sender_name}: ` : "";
   const text = [msg.attachment_name, msg.content].filter(Boolean).join(" ").replace(/\s+/g, " ");
   return [who, msg.attachment_name ? icon("attach", "inline-icon") : null, text];
 }
