@@ -73,6 +73,39 @@ async def test_the_inbox_hands_over_one_message_at_a_time_client_first() -> None
     assert client.qsize() == layer.qsize() == 0
 
 
+async def test_the_inbox_delivers_layer_messages_itself_and_returns_the_clients() -> None:
+    client: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    layer: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    delivered: list[int] = []
+    busy = False
+
+    async def deliver(message: dict[str, Any]) -> None:
+        nonlocal busy
+        assert not busy  # one message at a time
+        busy = True
+        await asyncio.sleep(0)
+        delivered.append(message["n"])
+        busy = False
+        if message.get("fail"):
+            raise RuntimeError("handler failed")
+
+    inbox = Inbox(client.get, layer.get, deliver=deliver)
+    for n in (1, 2, 3):
+        layer.put_nowait({"type": "parley.event", "n": n})
+    receiving = asyncio.ensure_future(inbox())
+    await asyncio.sleep(0.01)
+    assert delivered == [1, 2, 3] and not receiving.done()  # layer messages never come back
+    client.put_nowait({"type": "websocket.receive", "n": 4})
+    layer.put_nowait({"type": "parley.event", "n": 5})
+    assert (await receiving)["n"] == 4  # the client's message is returned, not delivered
+    assert delivered == [1, 2, 3]  # and it went first: 5 waits for the next call
+    layer.put_nowait({"type": "parley.event", "n": 6, "fail": True})
+    with pytest.raises(RuntimeError, match="handler failed"):  # Channels' loop sees it
+        await inbox()
+    assert delivered == [1, 2, 3, 5, 6]
+    inbox.close()
+
+
 def test_typing_starts_are_coalesced_and_a_stop_follows_only_a_start(settings: Any) -> None:
     settings.PARLEY = {**getattr(settings, "PARLEY", {}), "TYPING_INTERVAL_SECONDS": 60}
     gate = TypingGate()
