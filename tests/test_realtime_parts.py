@@ -14,7 +14,7 @@ from parley.common.errors import AppError
 from parley.realtime import protocol
 from parley.realtime.backpressure import CommandBudget
 from parley.realtime.ephemeral import Ephemeral, TypingGate
-from parley.realtime.layer import Inbox
+from parley.realtime.layer import DELIVERIES_PER_TURN, Inbox
 
 
 class Clock:
@@ -103,6 +103,23 @@ async def test_the_inbox_delivers_layer_messages_itself_and_returns_the_clients(
     with pytest.raises(RuntimeError, match="handler failed"):  # Channels' loop sees it
         await inbox()
     assert delivered == [1, 2, 3, 5, 6]
+    inbox.close()
+
+
+async def test_a_long_layer_backlog_lets_the_client_in() -> None:
+    client: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    layer: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    delivered: list[int] = []
+
+    async def deliver(message: dict[str, Any]) -> None:  # never yields, as a send the transport takes
+        delivered.append(message["n"])
+
+    inbox = Inbox(client.get, layer.get, deliver=deliver)
+    for n in range(10 * DELIVERIES_PER_TURN):
+        layer.put_nowait({"type": "parley.event", "n": n})
+    client.put_nowait({"type": "websocket.receive", "n": -1})
+    assert (await inbox())["n"] == -1
+    assert 0 < len(delivered) <= 2 * DELIVERIES_PER_TURN  # not after the whole backlog
     inbox.close()
 
 

@@ -202,6 +202,9 @@ class Direct(Protocol):
     def listen(self, listener: Callable[[], None]) -> None: ...
 
 
+DELIVERIES_PER_TURN = 32  # layer messages an Inbox delivers before it yields to the event loop
+
+
 class Inbox:
     """One receive over two sources, the client's and the layer's. Channels' dispatch
     loop awaits it, then hands the message to `dispatch` before asking again, so client
@@ -240,15 +243,22 @@ class Inbox:
             direct.listen(self._wake_now)
 
     async def __call__(self) -> dict[str, Any]:
+        in_a_row = 0
         while True:
             ready = self._next()
             if ready is None:
+                in_a_row = 0
                 await self._wait()
                 continue
             message, from_client = ready
             if from_client or self._deliver is None:
                 return message
             await self._deliver(message)
+            in_a_row += 1
+            if in_a_row % DELIVERIES_PER_TURN == 0:
+                # A send the transport takes at once does not yield: let the event loop
+                # run the client's receive and the other sockets between long backlogs.
+                await asyncio.sleep(0)
 
     def _next(self) -> tuple[dict[str, Any], bool] | None:
         """The next message ready and whether it is the client's (first, when both are
