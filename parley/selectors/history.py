@@ -14,7 +14,7 @@ through querysets (parley.selectors.messages.QuerySetMessages) with the same JSO
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,10 +106,7 @@ class ConversationHistory:
     def _json(self, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
         width = len(MESSAGE_COLUMNS)
         to_python = None if users.pk_is_integer() else get_user_model()._meta.pk.to_python  # type: ignore[union-attr]
-        names: dict[Any, str] | None = None
-        if users.name_column() is None:  # a host's DISPLAY_NAME callable: one query for every name
-            senders = {row[2] for row in rows} | {row[width + 1] for row in rows}
-            names = users.display_names(to_python(s) if to_python and s is not None else s for s in senders)
+        names = _host_names(rows, width=width, to_python=to_python)
         results = []
         for row in rows:
             message = dict(zip(MESSAGE_COLUMNS, row[:width], strict=True))
@@ -124,15 +121,31 @@ class ConversationHistory:
             message["sender_name"] = sender_name
             quote = None
             if message["reply_to_id"] is not None:
-                quote = {
-                    "id": message["reply_to_id"],
-                    "sender_name": parent_name if parent_sender is not None else users.DELETED_USER_NAME,
-                    "content": "" if parent_deleted else (parent_text or ""),
-                    "deleted": bool(parent_deleted),
-                }
+                quote = _quote(message["reply_to_id"], parent_sender, parent_text, parent_deleted, parent_name)
             own = frozenset(mine.split(_SEPARATOR)) if mine else frozenset()
             data = message_row_json(message, mine=own, quote=quote)
             if blocked:
                 data["sender_blocked"] = True
             results.append(data)
         return results
+
+
+def _host_names(
+    rows: Sequence[tuple[Any, ...]], *, width: int, to_python: Callable[[Any], Any] | None
+) -> dict[Any, str] | None:
+    """With a host's DISPLAY_NAME callable (no name column to select): the names of the
+    page's senders and of its parents' senders, in one query. None otherwise."""
+    if users.name_column() is not None:
+        return None
+    senders = {row[2] for row in rows} | {row[width + 1] for row in rows}
+    return users.display_names(to_python(s) if to_python and s is not None else s for s in senders)
+
+
+def _quote(parent_id: int, sender: Any, text: str | None, deleted: Any, name: str | None) -> dict[str, Any]:
+    """The `reply_to` object, as parley.message_parts.parent_quotes writes it."""
+    return {
+        "id": parent_id,
+        "sender_name": name if sender is not None else users.DELETED_USER_NAME,
+        "content": "" if deleted else (text or ""),
+        "deleted": bool(deleted),
+    }
