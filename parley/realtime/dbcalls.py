@@ -40,9 +40,14 @@ class SocketDatabaseCall(SyncToAsync):  # type: ignore[type-arg]
             _drop_broken_connections()
 
 
-db_call = SocketDatabaseCall
+@functools.cache
+def db_call(func: Any) -> SocketDatabaseCall:
+    """`func` (a module-level function) on the socket thread. One wrapper per function,
+    made once: building a SyncToAsync was 2.5 % of a handshake's CPU (`hotpath connect`)."""
+    return SocketDatabaseCall(func)
 
 
+@functools.cache
 def db_command(func: Any) -> SocketDatabaseCall:
     """For a socket's commands (send, edit, delete, read): a thread from a small pool
     (PARLEY["WS_COMMAND_THREADS"]) instead of the one socket thread. A send spends most of
