@@ -12,7 +12,7 @@ reads both in its own statement (parley.selectors.history).
     reaction_summary_of(message_id)      the summary, from the Reaction rows
     viewer_reactions(ids, viewer_id)     {message id: {emoji}} the viewer reacted with
     reactions_json(summary, mine)        [{emoji, count, me}]
-    parent_quotes(ids), quote_of(parent) the `reply_to` object
+    parent_quotes(ids), quote_of(parent) the `reply_to` object (quote_json: from columns)
 """
 
 from __future__ import annotations
@@ -74,14 +74,18 @@ def parent_quotes(parent_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         rows = [(i, None if s is None else to_python(s), text, deleted, name) for i, s, text, deleted, name in rows]
         names = users.display_names(row[1] for row in rows)
         rows = [(i, sender, text, deleted, names.get(sender)) for i, sender, text, deleted, _ in rows]
+    return {row[0]: quote_json(*row) for row in rows}
+
+
+def quote_json(
+    parent_id: int, sender_id: Any, text: str | None, deleted: Any, sender_name: str | None
+) -> dict[str, Any]:
+    """The `reply_to` object from a parent's columns (its first QUOTE_LENGTH characters)."""
     return {
-        parent_id: {
-            "id": parent_id,
-            "sender_name": sender_name if sender_id is not None else users.DELETED_USER_NAME,
-            "content": "" if deleted else (text or ""),
-            "deleted": bool(deleted),
-        }
-        for parent_id, sender_id, text, deleted, sender_name in rows
+        "id": parent_id,
+        "sender_name": sender_name if sender_id is not None else users.DELETED_USER_NAME,
+        "content": "" if deleted else (text or ""),
+        "deleted": bool(deleted),
     }
 
 

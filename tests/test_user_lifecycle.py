@@ -34,6 +34,23 @@ def test_a_user_who_sent_messages_can_be_deleted(alice, bob, api):
     assert listed[0]["messages"][0]["sender"] is None
 
 
+def test_a_reply_to_a_deleted_users_message_quotes_a_deleted_user(alice, bob, api):
+    conversation = start(api(alice), bob)
+    parent = send(api(alice), conversation["id"], "asked by alice")
+    api(bob).post(conv_url(conversation["id"], "send_message"), json={"content": "answer", "reply_to": parent["id"]})
+    alice.delete()
+
+    page = body(api(bob).get(conv_url(conversation["id"], "messages")))["results"]
+    assert page[-1]["reply_to"] == {
+        "id": parent["id"],
+        "sender_name": "deleted user",
+        "content": "asked by alice",
+        "deleted": False,
+    }
+    [reply] = body(api(bob).get(f"/api/chat/messages/{parent['id']}/thread/"))["results"]
+    assert reply["reply_to"]["sender_name"] == "deleted user"  # a thread reads quotes through its lookup
+
+
 def test_erasing_a_user_blanks_their_messages_and_files_everywhere(alice, bob, carol, api, settings):
     direct = start(api(alice), bob)
     team = group(api(alice), [bob, carol])

@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from parley import users
-from parley.message_parts import QUOTE_LENGTH
+from parley.message_parts import QUOTE_LENGTH, quote_json
 from parley.models import Block, Message, Reaction
 from parley.representations import MESSAGE_COLUMNS, message_row_json
 from parley.selectors.messages import KeysetPage
@@ -121,7 +121,7 @@ class ConversationHistory:
             message["sender_name"] = sender_name
             quote = None
             if message["reply_to_id"] is not None:
-                quote = _quote(message["reply_to_id"], parent_sender, parent_text, parent_deleted, parent_name)
+                quote = quote_json(message["reply_to_id"], parent_sender, parent_text, parent_deleted, parent_name)
             own = frozenset(mine.split(_SEPARATOR)) if mine else frozenset()
             data = message_row_json(message, mine=own, quote=quote)
             if blocked:
@@ -139,13 +139,3 @@ def _host_names(
         return None
     senders = {row[2] for row in rows} | {row[width + 1] for row in rows}
     return users.display_names(to_python(s) if to_python and s is not None else s for s in senders)
-
-
-def _quote(parent_id: int, sender: Any, text: str | None, deleted: Any, name: str | None) -> dict[str, Any]:
-    """The `reply_to` object, as parley.message_parts.parent_quotes writes it."""
-    return {
-        "id": parent_id,
-        "sender_name": name if sender is not None else users.DELETED_USER_NAME,
-        "content": "" if deleted else (text or ""),
-        "deleted": bool(deleted),
-    }
