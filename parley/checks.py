@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core import checks
 
-from parley.conf import unknown_settings
+from parley.conf import parley_settings, unknown_settings
 
 
 @checks.register()
@@ -15,3 +15,13 @@ def parley_settings_known(app_configs: Any = None, **kwargs: Any) -> list[checks
         checks.Error(f"PARLEY has no setting {name!r}.", hint="parley/conf.py lists them all.", id="parley.E001")
         for name in unknown_settings()
     ]
+
+
+@checks.register()
+def presence_grace_in_range(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The grace must end while the announcement key still lives (presence.TTL)."""
+    grace = parley_settings.PRESENCE_OFFLINE_GRACE_SECONDS
+    if isinstance(grace, int | float) and 0 <= grace <= 90:
+        return []
+    hint = "Seconds from 0 (announce offline at once) to 90."
+    return [checks.Error("PARLEY['PRESENCE_OFFLINE_GRACE_SECONDS'] is out of range.", hint=hint, id="parley.E002")]

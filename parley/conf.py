@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "WS_MAX_BACKLOG": 1000,
     "WS_COMMAND_THREADS": 4,
     "PRESENCE_MAX_MEMBERS": 100,  # presence is announced only in conversations this small
+    # A user is announced offline this long after their last socket closed, and a socket
+    # opened in between announces nothing: a reload, a network blip or a server restart
+    # makes no offline/online pair. 0: at once. At most 90 (the presence keys live 120 s).
+    "PRESENCE_OFFLINE_GRACE_SECONDS": 30.0,
     "TYPING_INTERVAL_SECONDS": 2.0,
     "PUBLISH_TIMEOUT": 0.5,
     # Absolute base for attachment URLs in JSON; empty: path-only URLs.

@@ -274,6 +274,8 @@ PARLEY = {
     # Presence is announced in conversations up to this size: in a 1,000-member group every
     # member's arrival would go to every other member (N^2/2 frames; bench S5).
     "PRESENCE_MAX_MEMBERS": env.int("CHAT_PRESENCE_MAX_MEMBERS", default=100),
+    # Offline is announced this long after a user's last socket closed (0: at once).
+    "PRESENCE_OFFLINE_GRACE_SECONDS": env.float("CHAT_PRESENCE_OFFLINE_GRACE_SECONDS", default=30.0),
     "WS_MAX_SOCKETS_PER_USER": env.int("CHAT_WS_MAX_SOCKETS_PER_USER", default=20),
     "TYPING_INTERVAL_SECONDS": env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0),
     "WS_AUTH_TIMEOUT_SECONDS": env.float("CHAT_WS_AUTH_TIMEOUT_SECONDS", default=10.0),

@@ -270,7 +270,8 @@ async def test_typing(alice, bob, kind):
     await reader.close()
 
 
-async def test_presence(alice, bob, kind):
+async def test_presence(alice, bob, kind, settings):
+    settings.PARLEY = {**settings.PARLEY, "PRESENCE_OFFLINE_GRACE_SECONDS": 0}  # the offline frame at once
     cid = await direct(alice, bob)
     watcher = await opened(bob, cid, kind)
     arriving = await opened(alice, cid, "conversation")

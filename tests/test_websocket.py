@@ -373,7 +373,8 @@ async def test_typing_reaches_others_but_never_the_typist(alice, bob):
         await sock.close()
 
 
-async def test_presence_online_and_offline(alice, bob):
+async def test_presence_online_and_offline(alice, bob, settings):
+    settings.PARLEY = {**settings.PARLEY, "PRESENCE_OFFLINE_GRACE_SECONDS": 0}  # at once (grace: test_presence_grace)
     cid = await direct_of(alice, bob)
     watcher = await opened(bob, cid)
     first = await opened(alice)

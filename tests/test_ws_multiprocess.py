@@ -24,7 +24,9 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def pair(live_stack: LiveStack, shared_redis_url: str) -> tuple[LiveServer, LiveServer]:  # noqa: F811
-    a, b = live_stack.start_servers(2, redis_url=shared_redis_url)
+    # Offline at once, so that a close's frame is the one a test waits for (the grace
+    # period has its own test below).
+    a, b = live_stack.start_servers(2, redis_url=shared_redis_url, CHAT_PRESENCE_OFFLINE_GRACE_SECONDS="0")
     return a, b
 
 
@@ -131,6 +133,35 @@ def test_presence_crosses_processes(
 
     alice_on_a.close()
     assert bob_on_b.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": False}
+
+
+def test_offline_waits_out_its_grace_and_is_announced_by_a_process_with_sockets(
+    live_stack: LiveStack,  # noqa: F811
+    shared_redis_url: str,  # noqa: F811
+    make_user: Callable[..., User],
+) -> None:
+    """Alice leaves process A and comes back on B within the grace: Bob hears nothing.
+    She leaves again: B (A has no socket left, so no upkeep) announces her offline once
+    the grace ran out, from the schedule in the shared cache."""
+    a, b = live_stack.start_servers(2, redis_url=shared_redis_url, CHAT_PRESENCE_OFFLINE_GRACE_SECONDS="1.5")
+    alice, _, bob_on_b = bob_listening_on(b, a, live_stack, make_user)
+    token = token_for(alice)
+    alice_on_a = live_stack.track(a.socket(token))
+    alice_on_a.open()
+    assert bob_on_b.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": True}
+    alice_on_a.close()
+    time.sleep(0.3)
+    alice_on_b = live_stack.track(b.socket(token))
+    alice_on_b.open()
+    alice_on_b.receive_until("presence")  # the snapshot: bob is online
+    time.sleep(3.0)  # past the grace and an upkeep tick: still nothing, she is back
+    assert [f for f in bob_on_b.collect(0.2) if f["type"] == "presence"] == []
+
+    alice_on_b.close()
+    closed = time.monotonic()
+    assert bob_on_b.receive_until("presence", timeout=6) == {"type": "presence", "user": alice.pk, "online": False}
+    assert time.monotonic() - closed >= 1.4  # not before the grace ran out
+    assert [f for f in bob_on_b.collect(2.5) if f["type"] == "presence"] == []  # once
 
 
 def test_a_socket_closed_during_its_opening_does_not_leave_its_user_online(

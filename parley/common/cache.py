@@ -11,10 +11,15 @@
 
 3. `add_and_get_many(key, value, ttl=, keys=)`: an `add` and a `get_many` in one round
    trip (a socket's presence claim and its co-members' counts, at every connect).
+4. A schedule shared by every process: `schedule(key, member, at=)` and `take_due(key,
+   now=)`, which hands each due member to exactly one caller; and
+   `delete_unless_counted(pairs)`, which deletes a key only while its counter is at 0,
+   in one step (presence's offline grace, parley.realtime.presence).
 
-`count`, `touch_many` and `add_and_get_many` exist on both backends the settings name, so callers need not
-know which one runs: Redis in production, local memory in the embedded mode. A host
-that keeps its own cache backend gets them through PortableCounters.
+These exist on both backends the settings name, so callers need not know which one
+runs: Redis in production, local memory in the embedded mode. A host that keeps its
+own cache backend gets them through PortableCounters (in a few round trips, and the
+schedule is not atomic across processes there).
 """
 
 from __future__ import annotations
@@ -99,8 +104,87 @@ class RedisCache(DjangoRedisCache):
         values = {names[n]: serializer.loads(v) for n, v in zip(names, found, strict=True) if v is not None}
         return bool(results[0]), values
 
+    def schedule(self, key: str, member: str, *, at: float) -> None:
+        """Put `member` in the schedule at `key`, due at `at` (a member already there moves)."""
+        name = self.make_and_validate_key(key)
+        self._cache.get_client(name, write=True).zadd(name, {member: at})
 
-class LocMemCache(DjangoLocMemCache):
+    def take_due(self, key: str, *, now: float, limit: int = 500) -> list[str]:
+        """Take the members due by `now` off the schedule: each goes to exactly one caller
+        (of every process), the one whose ZREM removed it."""
+        name = self.make_and_validate_key(key)
+        client = self._cache.get_client(name, write=True)
+        due: list[bytes] = client.zrangebyscore(name, "-inf", now, start=0, num=limit)  # type: ignore[assignment]
+        if not due:
+            return []
+        pipe = client.pipeline(transaction=False)
+        for member in due:
+            pipe.zrem(name, member)
+        return [member.decode() for member, won in zip(due, pipe.execute(), strict=True) if won]
+
+    def delete_unless_counted(self, pairs: list[tuple[str, str]]) -> list[bool]:
+        """For each `(counter, key)`: delete `key` unless the counter is above 0, reading
+        and deleting in one step; True where a key was deleted. One round trip."""
+        if not pairs:
+            return []
+        names = [(self.make_and_validate_key(c), self.make_and_validate_key(k)) for c, k in pairs]
+        client = self._cache.get_client(names[0][0], write=True)
+        script = self._delete_unless_counted(client)
+        pipe = client.pipeline(transaction=False)
+        for counter, name in names:
+            script(keys=[counter, name], client=pipe)
+        return [bool(deleted) for deleted in pipe.execute()]
+
+    def _delete_unless_counted(self, client: Any) -> Any:
+        script = _scripts.get(id(client))
+        if script is None:
+            script = _scripts[id(client)] = client.register_script(_DELETE_UNLESS_COUNTED)
+        return script
+
+
+# A socket that counts itself between a separate read and delete would be announced offline.
+_DELETE_UNLESS_COUNTED = (
+    "if (tonumber(redis.call('GET', KEYS[1])) or 0) > 0 then return 0 end return redis.call('DEL', KEYS[2])"
+)
+_scripts: dict[int, Any] = {}
+
+
+class _ScheduleInCache:
+    """The schedule and `delete_unless_counted` over plain get/set/delete, for backends
+    without Redis' commands: atomic within a process (one lock), not across processes."""
+
+    _schedule_lock = threading.Lock()
+
+    def _backend(self) -> Any:
+        return self
+
+    def schedule(self, key: str, member: str, *, at: float) -> None:
+        backend = self._backend()
+        with self._schedule_lock:
+            backend.set(key, {**(backend.get(key) or {}), member: at}, timeout=None)
+
+    def take_due(self, key: str, *, now: float, limit: int = 500) -> list[str]:
+        backend = self._backend()
+        with self._schedule_lock:
+            waiting: dict[str, float] = backend.get(key) or {}
+            due = sorted((m for m, at in waiting.items() if at <= now), key=waiting.__getitem__)[:limit]
+            if due:
+                backend.set(key, {m: at for m, at in waiting.items() if m not in due}, timeout=None)
+            return due
+
+    def delete_unless_counted(self, pairs: list[tuple[str, str]]) -> list[bool]:
+        backend = self._backend()
+        deleted = []
+        with self._schedule_lock:
+            for counter, key in pairs:
+                gone = int(backend.get(counter) or 0) <= 0 and backend.get(key) is not None
+                if gone:
+                    backend.delete(key)
+                deleted.append(gone)
+        return deleted
+
+
+class LocMemCache(_ScheduleInCache, DjangoLocMemCache):
     _count_lock = threading.Lock()  # counters are only ever changed through count()
 
     def count(self, key: str, delta: int, *, ttl: int) -> int:
@@ -117,13 +201,16 @@ class LocMemCache(DjangoLocMemCache):
         return bool(self.add(key, value, timeout=ttl)), self.get_many(list(keys))
 
 
-class PortableCounters:
+class PortableCounters(_ScheduleInCache):
     """`count` and `touch_many` on any other Django cache backend (a host's own): the
     same results, in a few round trips instead of one. Use the two backends above for
     the one-round-trip versions."""
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
+
+    def _backend(self) -> Any:
+        return self.backend
 
     def count(self, key: str, delta: int, *, ttl: int) -> int:
         self.backend.add(key, 0, timeout=ttl)

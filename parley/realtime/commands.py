@@ -5,7 +5,8 @@ through parley.selectors, membership through parley.access, writes through
 parley.services exactly as REST's do.
 
     handshake   socket_open (check and count), socket_catch_up (after subscribing)
-    upkeep      socket_fill_gap, socket_last_seqs, socket_still_authorized, socket_close
+    upkeep      socket_fill_gap, socket_last_seqs, socket_still_authorized, socket_close,
+                presence_gone_offline
     commands    WRITES: message.send / .edit / .delete / .read, reaction.add / .remove -> the message JSON
     legacy      legacy_names (parley.legacy's usernames, batched)
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.contrib.auth import get_user_model
 
 from parley import access, events, legacy, metrics, selectors
 from parley.auth import Authenticated, authenticate_token, session_user, still_valid
@@ -72,11 +75,22 @@ def socket_open(*, token: str | None, session: Any = None, conversation_id: int 
 
 
 def socket_close(*, user_id: Any) -> bool:
-    """Give the socket's count back; True when it was the user's last socket."""
+    """Give the socket's count back; True to announce the user offline now (their last
+    socket, and no grace period: parley.realtime.presence)."""
     if presence.socket_closed(user_id) == 0:
-        presence.release_announcement(user_id)
-        return True
+        return presence.last_socket_closed(user_id)
     return False
+
+
+def presence_gone_offline() -> list[tuple[Any, list[int]]]:
+    """Users whose offline grace ran out, each with the conversations to tell
+    (parley.realtime.upkeep announces them)."""
+    gone = []
+    for user in presence.gone_offline():
+        user_id = get_user_model()._meta.pk.to_python(user)  # type: ignore[union-attr]
+        rows = selectors.memberships_with_size(user_id=user_id)
+        gone.append((user_id, [cid for cid, size in rows if size <= parley_settings.PRESENCE_MAX_MEMBERS]))
+    return gone
 
 
 def socket_reauthenticate(*, token: str, user_id: Any) -> Authenticated:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from parley import events
 from parley.common.errors import NotAuthenticated, NotFound
 from parley.conf import parley_settings
-from parley.realtime import commands
+from parley.realtime import commands, presence
 from parley.realtime.dbcalls import db_call
 from parley.realtime.delivery import Delivery
 from parley.realtime.ephemeral import Ephemeral, TypingGate
@@ -235,9 +235,7 @@ class Session:
         return True
 
     def _announce(self, *, online: bool) -> None:
-        frame = events.presence(user_id=self.user_id, online=online)
-        for cid in self.grant.presence_in:
-            events.publish_ephemeral(frame, conversation=cid)
+        presence.announce(self.user_id, online=online, conversations=self.grant.presence_in)
 
     async def _tell_online(self, user_ids: list[Any]) -> None:
         for user_id in user_ids:

@@ -5,7 +5,9 @@ Every open socket needs two chores now and then: refreshing its user's presence 
 a doorbell lost while Redis was away is noticed). Done per socket, 10,000 sockets
 cost 333 thread hops and 167 queries a second; done here, one hop per heartbeat and
 one query per resync for the whole process. A failed publish in this process
-triggers a resync at the next tick instead of waiting for the period.
+triggers a resync at the next tick instead of waiting for the period. Each tick also
+announces the users whose offline grace ran out (parley.realtime.presence), whichever
+process their last socket was on.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class Upkeep:
                 if now - last_resync >= parley_settings.WS_RESYNC_SECONDS or events.failed_publishes() != failures:
                     last_resync, failures = now, events.failed_publishes()
                     await self._resync()
+                if parley_settings.PRESENCE_OFFLINE_GRACE_SECONDS > 0:
+                    await self._announce_gone_offline()
             except Exception:  # an upkeep round must never end the upkeep
                 logger.exception("socket upkeep round failed")
 
@@ -82,6 +86,10 @@ class Upkeep:
         users = sorted({s.user_id for s in self._live()})
         if users:
             await db_call(presence.heartbeat_many)(users)
+
+    async def _announce_gone_offline(self) -> None:
+        for user_id, conversations in await db_call(commands.presence_gone_offline)():
+            presence.announce(user_id, online=False, conversations=conversations)
 
     async def _resync(self) -> None:
         sockets = [s for s in self._live() if s.cursors]
