@@ -221,7 +221,10 @@ async def test_eager_runs_what_need_not_wait_at_once_and_makes_a_task_of_the_res
     assert await eager(queue.get()) == 8
 
 
-async def test_on_the_pubsub_layer_a_socket_takes_messages_from_its_queue_and_drops_its_channel_on_close() -> None:
+async def test_on_the_pubsub_layer_a_socket_takes_messages_from_its_queue_and_never_subscribes_its_channel() -> None:
+    """Parley only ever sends to groups: the socket's own channel is a queue in the
+    layer, with no SUBSCRIBE to open it nor UNSUBSCRIBE to close it (a Redis round
+    trip each, at every connect and close)."""
     from channels.layers import get_channel_layer
 
     from parley.realtime.layer import LayerLink
@@ -234,13 +237,14 @@ async def test_on_the_pubsub_layer_a_socket_takes_messages_from_its_queue_and_dr
     await link.subscribe("parts-direct")
     inbox = link.inbox(asyncio.Event().wait)  # type: ignore[arg-type]  # a client that never speaks
     await asyncio.sleep(0.3)  # the SUBSCRIBE went out on the pub/sub connection, not awaited
+    local = layer._get_layer()
+    subscribed = set().union(*(shard._subscribed_to for shard in local._shards))
+    assert local._get_group_channel_name("parts-direct") in subscribed
+    assert link.channel_name not in subscribed
     for n in (1, 2):
         await layer.group_send("parts-direct", {"type": "parley.event", "n": n})
     assert [(await asyncio.wait_for(inbox(), 5))["n"] for _ in range(2)] == [1, 2]
     assert link.backlog() == 0
-    local = layer._get_layer()
     await link.leave()
     link.close()
     assert link.channel_name not in local.channels
-    await asyncio.sleep(0.3)  # the unsubscribe runs as a task
-    assert all(link.channel_name not in shard._subscribed_to for shard in local._shards)

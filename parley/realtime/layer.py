@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -56,10 +57,9 @@ class LayerLink:
                 return False
             try:
                 if not self.channel_name:
-                    self.channel_name = await _within(layer.new_channel())
-                    self.layer = layer
-                    self._local = layer._get_layer() if hasattr(layer, "_get_layer") else layer
-                    self._own_queue()
+                    local = layer._get_layer() if hasattr(layer, "_get_layer") else layer
+                    self.channel_name = self._own_queue(local) or await _within(layer.new_channel())
+                    self.layer, self._local = layer, local
                 for group in list(self.groups):
                     await _within(layer.group_add(group, self.channel_name))
             except Exception as exc:  # noqa: BLE001 - Redis unreachable: serve from the database
@@ -115,18 +115,20 @@ class LayerLink:
                 self._attached.clear()
                 self._lose()
 
-    def _own_queue(self) -> None:
-        """channels_redis' pub/sub layer puts this socket's messages in a plain asyncio
-        queue that its `receive` awaits: one task per message. Put a queue that also
-        wakes the socket's Inbox in its place, so that messages are taken straight
-        from it (`take`); any other layer is read through `receive`."""
-        local = self._local
+    def _own_queue(self, local: Any) -> str:
+        """channels_redis' pub/sub layer: this socket's queue, made here instead of by
+        its `new_channel`, which SUBSCRIBEs to the channel's own name (a Redis round
+        trip at every connect and another at every close) and fills a plain asyncio
+        queue that its `receive` awaits (a task per message). Parley never sends to a
+        socket's own channel, only to groups, so the queue is all the socket needs; it
+        also wakes the socket's Inbox, which takes messages straight from it (`take`).
+        "" for any other layer: its own new_channel and receive are used."""
         if type(local).__module__ != "channels_redis.pubsub":
-            return
-        queue = local.channels.get(self.channel_name)
-        if isinstance(queue, asyncio.Queue) and queue.empty():
-            self._queue = local.channels[self.channel_name] = _Notifying()
-            self._queue.listener = self._listener
+            return ""
+        name = f"{local.prefix}specific.{uuid.uuid4().hex}"
+        self._queue = local.channels[name] = _Notifying()
+        self._queue.listener = self._listener
+        return name
 
     @property
     def direct(self) -> bool:
@@ -165,13 +167,10 @@ class LayerLink:
     def close(self) -> None:
         if self._inbox is not None:
             self._inbox.close()
-        if self._queue is not None:  # what the layer's own receive does when it is cancelled
+        if self._queue is not None:  # the queue _own_queue made (never subscribed to)
             self._queue.listener = None
             self._queue = None
-            if self._local.channels.pop(self.channel_name, None) is not None:
-                task = asyncio.get_running_loop().create_task(_unsubscribe(self._local, self.channel_name))
-                _closing.add(task)
-                task.add_done_callback(_closing.discard)
+            self._local.channels.pop(self.channel_name, None)
 
 
 class _Notifying(asyncio.Queue):  # type: ignore[type-arg]
@@ -181,16 +180,6 @@ class _Notifying(asyncio.Queue):  # type: ignore[type-arg]
         super().put_nowait(item)
         if self.listener is not None:
             self.listener()
-
-
-_closing: set[asyncio.Task[None]] = set()  # unsubscribes under way (a task needs a reference)
-
-
-async def _unsubscribe(local: Any, channel_name: str) -> None:
-    try:
-        await _within(local._get_shard(channel_name).unsubscribe(channel_name))
-    except Exception as exc:  # noqa: BLE001 - the channel dies with the layer's connection anyway
-        logger.debug("unsubscribing a closed socket's channel failed: %s", exc.__class__.__name__)
 
 
 class Direct(Protocol):
