@@ -50,7 +50,7 @@ async def rest(user: Any, method: str, path: str, **kwargs: Any) -> Any:
 async def opened(user: Any, cid: int, kind: str) -> Socket:
     sock = Socket.for_user(await atoken_for(user), cid if kind == "conversation" else None)
     await sock.open()
-    await sock.drain(0.05)  # presence of whoever is online
+    await sock.drain(0.05)  # live frames of the moment (presence)
     return sock
 
 
@@ -293,8 +293,25 @@ async def test_ready(alice, bob, kind):
     cid = await direct(alice, bob)
     await rest(bob, "POST", f"/api/chat/conversations/{cid}/send_message/", json={"content": "hi"})
     sock = Socket.for_user(await atoken_for(alice), cid if kind == "conversation" else None)
-    exact(await sock.open(), events.Ready, {"type": "ready", "user": uid(alice), "conversations": {str(cid): 1}})
+    ready = await sock.open()
+    exact(ready, events.Ready, {"type": "ready", "user": uid(alice), "conversations": {str(cid): 1}, "online": []})
     await sock.close()
+
+
+async def test_ready_names_who_is_online(alice, bob, kind):
+    cid = await direct(alice, bob)
+    bobs = await opened(bob, cid, "conversation")
+    sock = Socket.for_user(await atoken_for(alice), cid if kind == "conversation" else None)
+    exact(
+        await sock.open(),
+        events.Ready,
+        {"type": "ready", "user": uid(alice), "conversations": {str(cid): 0}, "online": [uid(bob)]},
+    )
+    # The snapshot is in `ready`; no `presence` frame repeats it (bob's own arrival frame
+    # went by before alice subscribed).
+    assert [f for f in await sock.drain(0.3) if f["type"] == "presence"] == []
+    await sock.close()
+    await bobs.close()
 
 
 async def test_ack_of_a_write(alice, bob, kind):

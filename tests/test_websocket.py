@@ -58,7 +58,7 @@ async def test_conversation_socket_opens_with_ready_and_cursor(alice, bob):
     await send(alice, cid)
     sock = Socket.for_user(await atoken_for(bob), cid)
     ready = await sock.open()
-    assert ready == {"type": "ready", "user": uid(bob), "conversations": {str(cid): 1}}
+    assert ready == {"type": "ready", "user": uid(bob), "conversations": {str(cid): 1}, "online": []}
     await sock.close()
 
 
@@ -384,11 +384,10 @@ async def test_presence_online_and_offline(alice, bob, settings):
     assert await watcher.nothing(0.3)
     await second.close()
     assert await watcher.receive_until("presence") == {"type": "presence", "user": uid(alice), "online": False}
-    # A newcomer learns who is online from the snapshot after `ready`.
+    # A newcomer learns who is online from `ready`.
     back_online = await opened(alice)
     late = Socket.for_user(await atoken_for(bob))
-    await late.open()
-    assert (await late.receive_until("presence"))["user"] == uid(alice)
+    assert (await late.open())["online"] == [uid(alice)]
     for sock in (watcher, late, back_online):
         await sock.close()
 
@@ -414,7 +413,7 @@ async def test_since_replays_missed_events_exactly_once_in_order(alice, bob):
     frames = [await sock.receive() for _ in range(4)]
     assert [f["seq"] for f in frames[:3]] == [2, 3, 4]
     assert frames[1]["message"]["content"] == "one, edited"  # replays show the current state
-    assert frames[3] == {"type": "ready", "user": uid(bob), "conversations": {str(cid): 4}}
+    assert frames[3] == {"type": "ready", "user": uid(bob), "conversations": {str(cid): 4}, "online": []}
     await send(alice, cid, "live")
     assert (await sock.receive_until("message.created"))["seq"] == 5
     assert await sock.nothing(0.2)

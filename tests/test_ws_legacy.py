@@ -404,7 +404,7 @@ async def test_empty_protocol_is_ours(alice, bob):
     cid = await direct_of(alice, bob)
     sock = legacy_socket(await atoken_for(alice), cid, protocol="")
     assert await sock.connect()
-    assert await sock.receive() == {"type": "ready", "user": uid(alice), "conversations": {str(cid): 0}}
+    assert await sock.receive() == {"type": "ready", "user": uid(alice), "conversations": {str(cid): 0}, "online": []}
     await sock.close()
 
 

@@ -125,11 +125,8 @@ def test_presence_crosses_processes(
     assert [f for f in bob_on_b.frames if f["type"] == "presence"] == []  # alice is not online yet
 
     alice_on_a = a.socket(token_for(alice))
-    alice_on_a.open()
+    assert alice_on_a.open()["online"] == [bob.pk]  # bob is online, on the other process
     assert bob_on_b.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": True}
-    # After `ready` the server still sends the snapshot (bob is online); closing before
-    # it arrives is another case (test_a_socket_closed_during_its_opening_*).
-    assert alice_on_a.receive_until("presence") == {"type": "presence", "user": bob.pk, "online": True}
 
     alice_on_a.close()
     assert bob_on_b.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": False}
@@ -144,7 +141,7 @@ def test_offline_waits_out_its_grace_and_is_announced_by_a_process_with_sockets(
     She leaves again: B (A has no socket left, so no upkeep) announces her offline once
     the grace ran out, from the schedule in the shared cache."""
     a, b = live_stack.start_servers(2, redis_url=shared_redis_url, CHAT_PRESENCE_OFFLINE_GRACE_SECONDS="1.5")
-    alice, _, bob_on_b = bob_listening_on(b, a, live_stack, make_user)
+    alice, bob, bob_on_b = bob_listening_on(b, a, live_stack, make_user)
     token = token_for(alice)
     alice_on_a = live_stack.track(a.socket(token))
     alice_on_a.open()
@@ -152,8 +149,7 @@ def test_offline_waits_out_its_grace_and_is_announced_by_a_process_with_sockets(
     alice_on_a.close()
     time.sleep(0.3)
     alice_on_b = live_stack.track(b.socket(token))
-    alice_on_b.open()
-    alice_on_b.receive_until("presence")  # the snapshot: bob is online
+    assert alice_on_b.open()["online"] == [bob.pk]
     time.sleep(3.0)  # past the grace and an upkeep tick: still nothing, she is back
     assert [f for f in bob_on_b.collect(0.2) if f["type"] == "presence"] == []
 
@@ -197,7 +193,6 @@ def test_a_socket_closed_during_its_opening_does_not_leave_its_user_online(
         redis.close()
     announced = bob_on_b.receive_until(lambda f: f["type"] == "presence" and f["online"])
     assert announced == {"type": "presence", "user": alice.pk, "online": True}
-    alice_on_a.receive_until("presence")
     alice_on_a.close()
     assert bob_on_b.receive_until("presence") == {"type": "presence", "user": alice.pk, "online": False}
 
@@ -249,8 +244,7 @@ def test_presence_is_announced_when_quick_sockets_of_the_same_user_race_a_real_o
         for _ in range(3):
             a.socket(token).close()  # e.g. a flaky network, or a client retrying fast
         real = live_stack.track(a.socket(token))
-        real.open()
-        real.receive_until("presence")  # the server is done opening it
+        real.open()  # `ready`: the server is done opening it
         news = [f["online"] for f in bob_on_b.collect(1.0) if f["type"] == "presence" and f["user"] == alice.pk]
         views.append(news[-1] if news else "never told")
         real.close()

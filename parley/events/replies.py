@@ -15,6 +15,7 @@ class Ready(TypedDict):
     type: Literal["ready"]
     user: UserId
     conversations: dict[str, int]  # conversation id (as JSON keys are text) -> cursor
+    online: list[UserId]  # co-members online now (where presence is shared); the others are not
 
 
 class AckWrite(TypedDict):
@@ -59,8 +60,9 @@ class Pong(TypedDict):
     ref: Ref
 
 
-def ready(*, user_id: Any, cursors: Mapping[int, int]) -> Ready:
-    return {"type": "ready", "user": wire_id(user_id), "conversations": {str(k): v for k, v in cursors.items()}}
+def ready(*, user_id: Any, cursors: Mapping[int, int], online: list[Any]) -> Ready:
+    conversations = {str(k): v for k, v in cursors.items()}
+    return {"type": "ready", "user": wire_id(user_id), "conversations": conversations, "online": online}
 
 
 def ack_write(*, ref: Ref, message: Mapping[str, Any]) -> AckWrite:

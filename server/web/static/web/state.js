@@ -302,6 +302,11 @@ export function applyFrame(frame) {
       for (const id of store.conversations.keys()) if (!present.has(id)) hooks.verify(id);
       const unknown = [...present].filter((id) => !store.conversations.has(id));
       if (frame.reconnected || unknown.length) hooks.resync(null, unknown);
+      // Who is online now: anyone else we knew of went offline while the socket was away.
+      const online = new Set(frame.online || []);
+      for (const user of store.presence.keys()) store.presence.set(user, online.has(user));
+      for (const user of online) store.presence.set(user, true);
+      touch("presence");
       break;
     }
     case "message.created":
