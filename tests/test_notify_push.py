@@ -86,7 +86,7 @@ def test_no_push_while_a_socket_is_open(
     push_on: dict[str, str], push_service: Stand, alice: Any, bob: Any, api: Any, direct: dict[str, Any]
 ) -> None:
     subscribe(api(bob), Browser(), push_service.url + "/push/bob")
-    presence.socket_opened(bob.pk)
+    presence.socket_opened(bob.pk, [], limit=5)
     send(api(alice), direct["id"], "seen live")
     drain()
     assert push_service.received == []

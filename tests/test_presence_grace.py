@@ -127,6 +127,29 @@ def test_each_due_member_goes_to_exactly_one_taker(schedule):
     assert len(schedule.take_due(presence.OFFLINE_DUE, now=now + 61, limit=100)) == 50
 
 
+def test_a_socket_over_the_limit_is_refused_uncounted_and_claims_nothing(schedule):
+    for key in ("grace-open-count", "grace-open-claim", "grace-open-other"):
+        schedule.delete(key)
+    schedule.set("grace-open-other", 1, timeout=60)
+    opened = [
+        schedule.open_claim_and_get_many(
+            "grace-open-count", "grace-open-claim", limit=2, ttl=60, keys=["grace-open-other", "grace-open-none"]
+        )
+        for _ in range(3)
+    ]
+    assert opened == [(1, True, {"grace-open-other": 1}), (2, False, {"grace-open-other": 1}), (3, False, {})]
+    assert int(schedule.get("grace-open-count")) == 2  # the refused one is not counted
+    schedule.delete("grace-open-claim")
+    assert schedule.open_claim_and_get_many("grace-open-count", "grace-open-claim", limit=2, ttl=60, keys=[]) == (
+        3,
+        False,
+        {},
+    )
+    assert schedule.get("grace-open-claim") is None  # refused: no claim either
+    for key in ("grace-open-count", "grace-open-other"):
+        schedule.delete(key)
+
+
 def test_delete_unless_counted_keeps_the_key_of_a_counted_user(schedule):
     schedule.count("grace-count-a", 1, ttl=60)
     schedule.set("grace-key-a", 1, timeout=60)
@@ -145,8 +168,7 @@ def test_the_last_socket_closing_schedules_offline_instead_of_announcing(setting
     settings.PARLEY = {**settings.PARLEY, "PRESENCE_OFFLINE_GRACE_SECONDS": 0.2}
     caches["default"].delete(presence.OFFLINE_DUE)
     user = "grace-user"
-    assert presence.socket_opened(user) == 1
-    assert presence.claim_and_online(user, [])[0] is True
+    assert presence.socket_opened(user, [], limit=5) == presence.Opened(allowed=True, announce=True, online=set())
     assert presence.socket_closed(user) == 0
     assert presence.last_socket_closed(user) is False
     assert presence.online_users([user]) == {user}  # still online while the grace runs

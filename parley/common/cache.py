@@ -9,8 +9,9 @@
    Django's `incr` is EXISTS + INCRBY (two round trips, and a racing expiry between
    them raises), and `add` + `incr` + `touch` for a counter with an expiry is four.
 
-3. `add_and_get_many(key, value, ttl=, keys=)`: an `add` and a `get_many` in one round
-   trip (a socket's presence claim and its co-members' counts, at every connect).
+3. `open_claim_and_get_many(counter, claim, limit=, ttl=, keys=)`: a connect's presence
+   work in one round trip: count the socket, refuse it over `limit`, else claim the
+   user's announcement and read the co-members' keys.
 4. A schedule shared by every process: `schedule(key, member, at=)` and `take_due(key,
    now=)`, which hands each due member to exactly one caller; and
    `delete_unless_counted(pairs)`, which deletes a key only while its counter is at 0,
@@ -89,20 +90,21 @@ class RedisCache(DjangoRedisCache):
             pipe.expire(name, ttl)
         pipe.execute()
 
-    def add_and_get_many(self, key: str, value: Any, *, ttl: int, keys: Iterable[str]) -> tuple[bool, dict[str, Any]]:
-        """`add(key, value, ttl)` and `get_many(keys)`, in one round trip."""
-        name = self.make_and_validate_key(key)
+    def open_claim_and_get_many(
+        self, counter: str, claim: str, *, limit: int, ttl: int, keys: Iterable[str]
+    ) -> tuple[int, bool, dict[str, Any]]:
+        """Add 1 to `counter` (its expiry `ttl`). Over `limit`: take it back, and do
+        nothing else. Else `add(claim, 1, ttl)` and `get_many(keys)`. Returns the new
+        count, whether the claim was added, and the values found: one round trip."""
+        counter_name, claim_name = self.make_and_validate_key(counter), self.make_and_validate_key(claim)
         names = {self.make_and_validate_key(k): k for k in keys}
-        client = self._cache.get_client(name, write=True)
+        client = self._cache.get_client(counter_name, write=True)
         serializer = self._cache._serializer  # type: ignore[attr-defined]
-        pipe = client.pipeline(transaction=False)
-        pipe.set(name, serializer.dumps(value), ex=ttl, nx=True)
-        if names:
-            pipe.mget(list(names))
-        results = pipe.execute()
-        found = results[1] if names else []
-        values = {names[n]: serializer.loads(v) for n, v in zip(names, found, strict=True) if v is not None}
-        return bool(results[0]), values
+        script = _script(client, _OPEN_CLAIM_AND_GET_MANY)
+        reply = script(keys=[counter_name, claim_name, *names], args=[ttl, limit, serializer.dumps(1)])
+        count, claimed, found = int(reply[0]), bool(reply[1]), reply[2] if len(reply) > 2 else []
+        values = {names[n]: serializer.loads(v) for n, v in zip(names, found, strict=False) if v is not None}
+        return count, claimed, values
 
     def schedule(self, key: str, member: str, *, at: float) -> None:
         """Put `member` in the schedule at `key`, due at `at` (a member already there moves)."""
@@ -129,24 +131,38 @@ class RedisCache(DjangoRedisCache):
             return []
         names = [(self.make_and_validate_key(c), self.make_and_validate_key(k)) for c, k in pairs]
         client = self._cache.get_client(names[0][0], write=True)
-        script = self._delete_unless_counted(client)
+        script = _script(client, _DELETE_UNLESS_COUNTED)
         pipe = client.pipeline(transaction=False)
         for counter, name in names:
             script(keys=[counter, name], client=pipe)
         return [bool(deleted) for deleted in pipe.execute()]
 
-    def _delete_unless_counted(self, client: Any) -> Any:
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(_DELETE_UNLESS_COUNTED)
-        return script
+
+def _script(client: Any, source: str) -> Any:
+    """A Lua script registered once per client (redis-py sends EVALSHA, loading it on a miss)."""
+    script = _scripts.get((id(client), source))
+    if script is None:
+        script = _scripts[(id(client), source)] = client.register_script(source)
+    return script
 
 
 # A socket that counts itself between a separate read and delete would be announced offline.
 _DELETE_UNLESS_COUNTED = (
     "if (tonumber(redis.call('GET', KEYS[1])) or 0) > 0 then return 0 end return redis.call('DEL', KEYS[2])"
 )
-_scripts: dict[int, Any] = {}
+_OPEN_CLAIM_AND_GET_MANY = """
+local n = redis.call('INCRBY', KEYS[1], 1)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if n > tonumber(ARGV[2]) then
+  redis.call('DECRBY', KEYS[1], 1)
+  return {n, 0}
+end
+local claimed = 0
+if redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[1], 'NX') then claimed = 1 end
+if #KEYS > 2 then return {n, claimed, redis.call('MGET', unpack(KEYS, 3))} end
+return {n, claimed}
+"""
+_scripts: dict[tuple[int, str], Any] = {}
 
 
 class _ScheduleInCache:
@@ -185,7 +201,7 @@ class _ScheduleInCache:
 
 
 class LocMemCache(_ScheduleInCache, DjangoLocMemCache):
-    _count_lock = threading.Lock()  # counters are only ever changed through count()
+    _count_lock = threading.RLock()  # counters are only ever changed under it
 
     def count(self, key: str, delta: int, *, ttl: int) -> int:
         with self._count_lock:
@@ -197,8 +213,15 @@ class LocMemCache(_ScheduleInCache, DjangoLocMemCache):
         for key in keys:
             self.touch(key, ttl)
 
-    def add_and_get_many(self, key: str, value: Any, *, ttl: int, keys: Iterable[str]) -> tuple[bool, dict[str, Any]]:
-        return bool(self.add(key, value, timeout=ttl)), self.get_many(list(keys))
+    def open_claim_and_get_many(
+        self, counter: str, claim: str, *, limit: int, ttl: int, keys: Iterable[str]
+    ) -> tuple[int, bool, dict[str, Any]]:
+        with self._count_lock:
+            count = self.count(counter, 1, ttl=ttl)
+            if count > limit:
+                self.count(counter, -1, ttl=ttl)
+                return count, False, {}
+        return count, bool(self.add(claim, 1, timeout=ttl)), self.get_many(list(keys))
 
 
 class PortableCounters(_ScheduleInCache):
@@ -226,8 +249,14 @@ class PortableCounters(_ScheduleInCache):
         for key in keys:
             self.backend.touch(key, ttl)
 
-    def add_and_get_many(self, key: str, value: Any, *, ttl: int, keys: Iterable[str]) -> tuple[bool, dict[str, Any]]:
-        return bool(self.backend.add(key, value, timeout=ttl)), self.backend.get_many(list(keys))
+    def open_claim_and_get_many(
+        self, counter: str, claim: str, *, limit: int, ttl: int, keys: Iterable[str]
+    ) -> tuple[int, bool, dict[str, Any]]:
+        count = self.count(counter, 1, ttl=ttl)
+        if count > limit:
+            self.count(counter, -1, ttl=ttl)
+            return count, False, {}
+        return count, bool(self.backend.add(claim, 1, timeout=ttl)), self.backend.get_many(list(keys))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.backend, name)

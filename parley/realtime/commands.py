@@ -4,7 +4,7 @@ The consumer calls each in a single thread hop (parley.realtime.dbcalls). Reads 
 through parley.selectors, membership through parley.access, writes through
 parley.services exactly as REST's do.
 
-    handshake   socket_open (check and count), socket_catch_up (after subscribing)
+    handshake   socket_open (check), socket_catch_up (count, presence, catch up: after subscribing)
     upkeep      socket_fill_gap, socket_last_seqs, socket_still_authorized, socket_close,
                 presence_gone_offline
     commands    WRITES: message.send / .edit / .delete / .read, reaction.add / .remove -> the message JSON
@@ -61,16 +61,14 @@ class TooManySockets(AppError):
 def socket_open(*, token: str | None, session: Any = None, conversation_id: int | None) -> SocketGrant:
     """Everything a handshake needs before subscribing, in one thread hop: check the
     token (or the session's user) and, for a conversation socket, membership
-    (4401/4403/4404); count the socket against the user's limit (4429)."""
+    (4401/4403/4404). The socket is counted (4429 over the limit) by the second hop,
+    in the same round trip to the cache as its presence (socket_catch_up)."""
     auth = authenticate_token(token) if token else session_user(session)
     if conversation_id is not None:
         access.membership_access(user=auth.user, conversation_id=conversation_id)
     rows = selectors.memberships_with_size(user_id=auth.user.pk)
     presence_in = [cid for cid, size in rows if size <= parley_settings.PRESENCE_MAX_MEMBERS]
     subscribe = [conversation_id] if conversation_id is not None else [cid for cid, _ in rows]
-    if presence.socket_opened(auth.user.pk) > parley_settings.WS_MAX_SOCKETS_PER_USER:
-        presence.socket_closed(auth.user.pk)
-        raise TooManySockets()
     return SocketGrant(auth, subscribe, presence_in, display_name(auth.user))
 
 
@@ -137,12 +135,18 @@ def socket_catch_up(
 ) -> CatchUp:
     """Cursors for every subscribed conversation, and the frames a reconnecting client
     missed: everything after its `since`, in order. Read after subscribing, so that
-    nothing published in between is lost (delivery drops what it already sent)."""
+    nothing published in between is lost (delivery drops what it already sent). Counts
+    the socket first: TooManySockets (4429) if the user has too many open, uncounted."""
     result = CatchUp()
+    asked = set(conversation_ids)
+    others = selectors.co_members(user_id=user_id, conversation_ids=sorted(set(presence_in) & asked))
+    opened = presence.socket_opened(user_id, others, limit=parley_settings.WS_MAX_SOCKETS_PER_USER)
+    if not opened.allowed:
+        raise TooManySockets()
+    result.announce, result.online = opened.announce, sorted(opened.online)
     last = selectors.member_conversation_seqs(
         user_id=user_id, conversation_ids=None if all_conversations else conversation_ids
     )
-    asked = set(conversation_ids)
     result.joined = {cid: seq for cid, seq in last.items() if cid not in asked}
     for cid in conversation_ids:
         if cid not in last:
@@ -164,9 +168,6 @@ def socket_catch_up(
     if result.frames:
         metrics.catchup_replays.inc()
         metrics.catchup_events.inc(len(result.frames))
-    others = selectors.co_members(user_id=user_id, conversation_ids=sorted(set(presence_in) & asked))
-    result.announce, online = presence.claim_and_online(user_id, others)
-    result.online = sorted(online)
     return result
 
 

@@ -91,8 +91,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.spawn(self._auth_deadline())
 
     async def _open(self, token: str | None) -> None:
-        """Two thread hops: check and count here, before subscribing; then catch up and
-        learn presence (Session.start), after subscribing, so nothing published in
+        """Two thread hops: check here, before subscribing; then count, learn presence
+        and catch up (Session.start), after subscribing, so nothing published in
         between is lost."""
         try:
             grant = await db_call(commands.socket_open)(
@@ -102,7 +102,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._refuse(error)
             return
         self.session = Session(self, grant, self.link, conversation_id=self.conversation_id, wire=self.wire)
-        if await self.session.start(self.since):
+        try:
+            started = await self.session.start(self.since)
+        except commands.TooManySockets as error:  # refused uncounted: no count to give back
+            self.session = None
+            await self.link.leave()
+            await self._refuse(error)
+            return
+        if started:
             upkeep.register(self.session)
             if self.link.degraded:
                 self._poll_while_degraded()

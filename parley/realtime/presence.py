@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -46,13 +47,28 @@ def _announced_key(user_id: Any) -> str:
 OFFLINE_DUE = "presence-offline-due"  # the schedule: users whose last socket closed, by when
 
 
-def socket_opened(user_id: int) -> int:
-    """Count one more open socket; returns the new count (0 if the cache is down)."""
+@dataclass(frozen=True)
+class Opened:
+    allowed: bool  # False: the user has WS_MAX_SOCKETS_PER_USER open already; not counted
+    announce: bool  # this socket tells co-members the user is online
+    online: set[Any]  # co-members online now
+
+
+def socket_opened(user_id: Any, co_members: list[Any], *, limit: int) -> Opened:
+    """A connect's presence work, in one round trip: count the socket (not over `limit`),
+    claim the user's announcement, and read which co-members are online.
+
+    The claim is True for exactly one socket per online period, the one that tells
+    co-members; not simply "the socket that counted 1": that socket may die before
+    announcing (its client gone mid-handshake), and then nobody would."""
     try:
-        return counters().count(_key(user_id), 1, ttl=TTL)
+        count, claimed, found = counters().open_claim_and_get_many(
+            _key(user_id), _announced_key(user_id), limit=limit, ttl=TTL, keys=[_announced_key(u) for u in co_members]
+        )
     except Exception:  # noqa: BLE001 - presence degrades, chat goes on
         logger.warning("presence cache unavailable")
-        return 0
+        return Opened(allowed=True, announce=False, online=set())
+    return Opened(count <= limit, claimed, {u for u in co_members if found.get(_announced_key(u))})
 
 
 def socket_closed(user_id: int) -> int:
@@ -65,23 +81,6 @@ def socket_closed(user_id: int) -> int:
     except Exception:  # noqa: BLE001
         logger.warning("presence cache unavailable")
         return 0
-
-
-def claim_and_online(user_id: Any, co_members: list[Any]) -> tuple[bool, set[Any]]:
-    """A connect's presence work, in one round trip: claim the user's announcement, and
-    read which co-members are online.
-
-    The claim is True for exactly one socket per online period, the one that tells
-    co-members; not simply "the socket that counted 1": that socket may die before
-    announcing (its client gone mid-handshake), and then nobody would."""
-    try:
-        claimed, found = counters().add_and_get_many(
-            _announced_key(user_id), 1, ttl=TTL, keys=[_announced_key(u) for u in co_members]
-        )
-    except Exception:  # noqa: BLE001
-        logger.warning("presence cache unavailable")
-        return False, set()
-    return claimed, {u for u in co_members if found.get(_announced_key(u))}
 
 
 def announce(user_id: Any, *, online: bool, conversations: list[int]) -> None:
