@@ -115,9 +115,7 @@ export function upsertConversation(json, { summary = true } = {}) {
     if (typeof json.last_seq === "number") conv.lastSeq = Math.max(conv.lastSeq, json.last_seq);
   }
   chat.readMemberView(conv, json);
-  if (typeof json.last_read_message_id === "number") {
-    conv.lastReadId = Math.max(conv.lastReadId, json.last_read_message_id);
-  }
+  if (typeof json.last_read_message_id === "number") conv.lastReadId = Math.max(conv.lastReadId, json.last_read_message_id);
   if (store.me) {
     const mine = conv.members.get(store.me.id);
     if (mine) mine.lastReadId = Math.max(mine.lastReadId, conv.lastReadId);
@@ -271,6 +269,12 @@ export function typingNames(conv) {
   return names;
 }
 
+function setPresence(user, online) {
+  if (store.presence.get(user) === online) return;
+  store.presence.set(user, online);
+  touch("presence");
+}
+
 setInterval(() => {
   const now = Date.now();
   for (const conv of store.conversations.values()) {
@@ -302,11 +306,8 @@ export function applyFrame(frame) {
       for (const id of store.conversations.keys()) if (!present.has(id)) hooks.verify(id);
       const unknown = [...present].filter((id) => !store.conversations.has(id));
       if (frame.reconnected || unknown.length) hooks.resync(null, unknown);
-      // Who is online now: anyone else we knew of went offline while the socket was away.
-      const online = new Set(frame.online || []);
-      for (const user of store.presence.keys()) store.presence.set(user, online.has(user));
-      for (const user of online) store.presence.set(user, true);
-      touch("presence");
+      const online = new Set(frame.online); // who is online now; the others we knew of left while we were away
+      for (const user of new Set([...store.presence.keys(), ...online])) setPresence(user, online.has(user));
       break;
     }
     case "message.created":
@@ -374,11 +375,7 @@ export function applyFrame(frame) {
       if (conv && (!store.me || frame.user !== store.me.id)) {
         if (frame.is_typing) {
           conv.typing.set(frame.user, { username: frame.username, until: Date.now() + TYPING_TTL_MS });
-          // Only an open socket can type: the typist is online.
-          if (store.presence.get(frame.user) !== true) {
-            store.presence.set(frame.user, true);
-            touch("presence");
-          }
+          setPresence(frame.user, true); // only an open socket can type: the typist is online
         } else {
           conv.typing.delete(frame.user);
         }
@@ -386,8 +383,7 @@ export function applyFrame(frame) {
       }
       break;
     case "presence":
-      store.presence.set(frame.user, frame.online);
-      touch("presence");
+      setPresence(frame.user, frame.online);
       break;
     case "error":
       // Errors without a pending request: the server is about to close (token_expired,
