@@ -244,7 +244,13 @@ def test_revocations_on_one_process_close_sockets_on_the_other_within_a_second(
         json={"old_password": PASSWORD, "new_password": "another-long-passphrase"},
     )
     assert response.status_code == 200
-    results["password_change"] = time_to_close(opened, started, 4401)
+    # Timed from the answer: the request itself hashes the old and the new password
+    # (PBKDF2, 0.5-1.0 s on the CI machine), which is not the revocation's latency.
+    # The change committed before the answer, so this can only flatter by the answer's
+    # own way back (milliseconds); the request's time is recorded beside it.
+    answered = time.monotonic()
+    request_seconds = answered - started
+    results["password_change"] = time_to_close(opened, answered, 4401)
 
     pair = token_pair_for_user(users[1])
     opened = sockets_on_a(pair["access"])
@@ -277,7 +283,10 @@ def test_revocations_on_one_process_close_sockets_on_the_other_within_a_second(
     user_socket.receive_until("conversation.removed", timeout=5)
     results["removal"] = max(results["removal"], time.monotonic() - started)
 
-    record("revocation_across_processes", limit_seconds=1.0, **{k: round(v, 3) for k, v in results.items()})
+    figures = {k: round(v, 3) for k, v in results.items()}
+    record(
+        "revocation_across_processes", limit_seconds=1.0, password_change_request=round(request_seconds, 3), **figures
+    )
     assert max(results.values()) < 1.0, results
 
 
