@@ -183,3 +183,43 @@ def test_the_last_socket_closing_schedules_offline_instead_of_announcing(setting
 def test_the_grace_setting_is_checked(settings, value, ok):
     settings.PARLEY = {**settings.PARLEY, "PRESENCE_OFFLINE_GRACE_SECONDS": value}
     assert [e.id for e in presence_grace_in_range()] == ([] if ok else ["parley.E002"])
+
+
+def test_uncount_deletes_the_counter_at_zero_and_never_leaves_it_below(schedule):
+    schedule.delete("grace-uncount")
+    schedule.count("grace-uncount", 2, ttl=60)
+    assert schedule.uncount("grace-uncount", ttl=60) == 1
+    assert int(schedule.get("grace-uncount")) == 1
+    assert schedule.uncount("grace-uncount", ttl=60) == 0
+    assert schedule.get("grace-uncount") is None
+    assert schedule.uncount("grace-uncount", ttl=60) == -1  # a stray close: nothing is left at -1
+    assert schedule.get("grace-uncount") is None
+
+
+def test_a_catch_up_that_fails_after_counting_gives_the_count_and_the_claim_back(alice, monkeypatch):
+    from parley.realtime import commands
+
+    caches["default"].delete(f"presence:{alice.pk}")
+    caches["default"].delete(f"presence-announced:{alice.pk}")
+
+    def broken(**kwargs: Any) -> dict[int, int]:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(commands.selectors, "member_conversation_seqs", broken)
+    with pytest.raises(RuntimeError):
+        commands.socket_catch_up(
+            user_id=alice.pk, conversation_ids=[], since={}, all_conversations=True, presence_in=[]
+        )
+    # Not counted, not claimed: her next socket is her first, and announces her.
+    assert presence.socket_opened(alice.pk, [], limit=5) == presence.Opened(allowed=True, announce=True, online=set())
+    assert presence.socket_closed(alice.pk) == 0
+
+
+def test_presence_unknown_when_the_cache_fails(monkeypatch):
+    def down() -> Any:
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(presence, "counters", down)
+    assert presence.socket_opened("someone", ["other"], limit=5) == presence.Opened(
+        allowed=True, announce=False, online=None
+    )

@@ -80,6 +80,12 @@ class RedisCache(DjangoRedisCache):
         value, _ = pipe.execute()
         return int(value)
 
+    def uncount(self, key: str, *, ttl: int) -> int:
+        """Take 1 from the counter at `key` and delete it at 0 or below, in one step (a
+        socket counting itself in between keeps its count); returns the new value."""
+        name = self.make_and_validate_key(key)
+        return int(_script(self._cache.get_client(name, write=True), _UNCOUNT)(keys=[name]))
+
     def touch_many(self, keys: Iterable[str], *, ttl: int) -> None:
         """Refresh the expiry of every existing key in `keys`: one round trip."""
         names = [self.make_and_validate_key(key) for key in keys]
@@ -150,6 +156,7 @@ def _script(client: Any, source: str) -> Any:
 _DELETE_UNLESS_COUNTED = (
     "if (tonumber(redis.call('GET', KEYS[1])) or 0) > 0 then return 0 end return redis.call('DEL', KEYS[2])"
 )
+_UNCOUNT = "local n = redis.call('DECRBY', KEYS[1], 1) if n <= 0 then redis.call('DEL', KEYS[1]) end return n"
 _OPEN_CLAIM_AND_GET_MANY = """
 local n = redis.call('INCRBY', KEYS[1], 1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -213,6 +220,13 @@ class LocMemCache(_ScheduleInCache, DjangoLocMemCache):
         for key in keys:
             self.touch(key, ttl)
 
+    def uncount(self, key: str, *, ttl: int) -> int:
+        with self._count_lock:
+            value = self.count(key, -1, ttl=ttl)
+            if value <= 0:
+                self.delete(key)
+            return value
+
     def open_claim_and_get_many(
         self, counter: str, claim: str, *, limit: int, ttl: int, keys: Iterable[str]
     ) -> tuple[int, bool, dict[str, Any]]:
@@ -243,6 +257,12 @@ class PortableCounters(_ScheduleInCache):
             self.backend.set(key, delta, timeout=ttl)
             value = delta
         self.backend.touch(key, ttl)
+        return value
+
+    def uncount(self, key: str, *, ttl: int) -> int:
+        value = self.count(key, -1, ttl=ttl)
+        if value <= 0:
+            self.backend.delete(key)
         return value
 
     def touch_many(self, keys: Iterable[str], *, ttl: int) -> None:

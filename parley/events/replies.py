@@ -15,7 +15,7 @@ class Ready(TypedDict):
     type: Literal["ready"]
     user: UserId
     conversations: dict[str, int]  # conversation id (as JSON keys are text) -> cursor
-    online: list[UserId]  # co-members online now (where presence is shared); the others are not
+    online: list[UserId] | None  # co-members online now (where presence is shared); null: unknown
 
 
 class AckWrite(TypedDict):
@@ -60,7 +60,7 @@ class Pong(TypedDict):
     ref: Ref
 
 
-def ready(*, user_id: Any, cursors: Mapping[int, int], online: list[Any]) -> Ready:
+def ready(*, user_id: Any, cursors: Mapping[int, int], online: list[Any] | None) -> Ready:
     conversations = {str(k): v for k, v in cursors.items()}
     return {"type": "ready", "user": wire_id(user_id), "conversations": conversations, "online": online}
 

@@ -107,7 +107,7 @@ class CatchUp:
     joined: dict[int, int] = field(default_factory=dict)  # not asked for, member now: last seq
     resync: dict[int, int] = field(default_factory=dict)  # `since` older than the oldest kept event: oldest seq
     announce: bool = False  # this socket tells co-members the user is online
-    online: list[Any] = field(default_factory=list)  # co-members online now
+    online: list[Any] | None = None  # co-members online now; None: unknown (the cache is down)
 
 
 def _frames_after(
@@ -143,7 +143,23 @@ def socket_catch_up(
     opened = presence.socket_opened(user_id, others, limit=parley_settings.WS_MAX_SOCKETS_PER_USER)
     if not opened.allowed:
         raise TooManySockets()
-    result.announce, result.online = opened.announce, sorted(opened.online)
+    result.announce, result.online = opened.announce, None if opened.online is None else sorted(opened.online)
+    try:
+        _read_catch_up(
+            result, user_id=user_id, conversation_ids=conversation_ids, all_conversations=all_conversations, since=since
+        )
+    except BaseException:  # counted (and maybe claimed) above: give both back; end() will not
+        if opened.announce:
+            presence.release_announcement(user_id)
+        presence.socket_closed(user_id)
+        raise
+    return result
+
+
+def _read_catch_up(
+    result: CatchUp, *, user_id: Any, conversation_ids: list[int], all_conversations: bool, since: dict[int, int]
+) -> None:
+    asked = set(conversation_ids)
     last = selectors.member_conversation_seqs(
         user_id=user_id, conversation_ids=None if all_conversations else conversation_ids
     )
@@ -168,7 +184,6 @@ def socket_catch_up(
     if result.frames:
         metrics.catchup_replays.inc()
         metrics.catchup_events.inc(len(result.frames))
-    return result
 
 
 def socket_online_co_members(*, user_id: Any, conversation_ids: list[int]) -> list[Any]:

@@ -51,7 +51,7 @@ OFFLINE_DUE = "presence-offline-due"  # the schedule: users whose last socket cl
 class Opened:
     allowed: bool  # False: the user has WS_MAX_SOCKETS_PER_USER open already; not counted
     announce: bool  # this socket tells co-members the user is online
-    online: set[Any]  # co-members online now
+    online: set[Any] | None  # co-members online now; None: unknown (the cache is down)
 
 
 def socket_opened(user_id: Any, co_members: list[Any], *, limit: int) -> Opened:
@@ -67,17 +67,14 @@ def socket_opened(user_id: Any, co_members: list[Any], *, limit: int) -> Opened:
         )
     except Exception:  # noqa: BLE001 - presence degrades, chat goes on
         logger.warning("presence cache unavailable")
-        return Opened(allowed=True, announce=False, online=set())
+        return Opened(allowed=True, announce=False, online=None)
     return Opened(count <= limit, claimed, {u for u in co_members if found.get(_announced_key(u))})
 
 
 def socket_closed(user_id: int) -> int:
     """Count one socket fewer; returns the remaining count (never below 0)."""
     try:
-        count = counters().count(_key(user_id), -1, ttl=TTL)
-        if count <= 0:
-            cache.delete(_key(user_id))
-        return max(count, 0)
+        return max(counters().uncount(_key(user_id), ttl=TTL), 0)
     except Exception:  # noqa: BLE001
         logger.warning("presence cache unavailable")
         return 0
@@ -98,6 +95,8 @@ def last_socket_closed(user_id: Any) -> bool:
         release_announcement(user_id)
         return True
     try:
+        # The claim must outlive the grace: its last heartbeat may be TTL - 30 s ago.
+        counters().touch_many([_announced_key(user_id)], ttl=TTL)
         counters().schedule(OFFLINE_DUE, str(user_id), at=time.time() + grace)
     except Exception:  # noqa: BLE001
         logger.warning("presence cache unavailable")

@@ -64,6 +64,7 @@ class Session:
         self.ephemeral = Ephemeral(self.me)
         self._typing = TypingGate()
         self._expiry: asyncio.TimerHandle | None = None
+        self.counted = False  # in the user's socket count (the catch-up hop counts it)
 
     @property
     def closing(self) -> bool:
@@ -94,6 +95,7 @@ class Session:
             all_conversations=self.conversation_id is None,
             presence_in=grant.presence_in,
         )
+        self.counted = True
         if catch_up.announce:  # before any send: if the client is gone, end() announces offline
             self._announce(online=True)
         async with self.delivery.lock:
@@ -116,8 +118,8 @@ class Session:
                 self.delivery.track(cid, seq)
         # Who is online comes in `ready`, one frame: 99 `presence` frames per socket in
         # groups of 100 were a third of a reconnect storm's work (bench S7).
-        online = [wire_id(user_id) for user_id in catch_up.online]
-        for user in online:
+        online = None if catch_up.online is None else [wire_id(user_id) for user_id in catch_up.online]
+        for user in online or ():
             self.ephemeral.changed(user, True)  # a live frame saying the same is not repeated
         await self.transport.send_frame(events.ready(user_id=grant.user.pk, cursors=self.cursors, online=online))
         self._watch_expiry()
@@ -127,7 +129,7 @@ class Session:
         if self._expiry is not None:
             self._expiry.cancel()
         await self.link.leave()
-        if await db_call(commands.socket_close)(user_id=self.grant.user.pk):
+        if self.counted and await db_call(commands.socket_close)(user_id=self.grant.user.pk):
             self._announce(online=False)
 
     # --- Channel-layer messages ------------------------------------------------------------

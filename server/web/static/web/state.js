@@ -306,8 +306,8 @@ export function applyFrame(frame) {
       for (const id of store.conversations.keys()) if (!present.has(id)) hooks.verify(id);
       const unknown = [...present].filter((id) => !store.conversations.has(id));
       if (frame.reconnected || unknown.length) hooks.resync(null, unknown);
-      const online = new Set(frame.online); // who is online now; the others we knew of left while we were away
-      for (const user of new Set([...store.presence.keys(), ...online])) setPresence(user, online.has(user));
+      const online = new Set(frame.online); // null: unknown; else the others we knew of left while we were away
+      if (frame.online) for (const user of new Set([...store.presence.keys(), ...online])) setPresence(user, online.has(user));
       break;
     }
     case "message.created":
