@@ -223,3 +223,34 @@ def test_presence_unknown_when_the_cache_fails(monkeypatch):
     assert presence.socket_opened("someone", ["other"], limit=5) == presence.Opened(
         allowed=True, announce=False, online=None
     )
+
+
+def test_the_sweep_reads_every_gone_users_conversations_in_one_query(
+    alice, bob, carol, settings, django_assert_max_num_queries
+):
+    from parley.realtime import commands
+    from parley.services.conversations import conversation_create_group
+
+    settings.PARLEY = {**settings.PARLEY, "PRESENCE_OFFLINE_GRACE_SECONDS": 0.01, "PRESENCE_MAX_MEMBERS": 2}
+    direct, _ = conversation_start_direct(user=alice, other_user_id=bob.pk)
+    conversation_create_group(creator=alice, title="three", participant_ids=[bob.pk, carol.pk])  # over the cap
+    caches["default"].delete(presence.OFFLINE_DUE)
+    for user in (alice, bob, carol):
+        presence.socket_opened(user.pk, [], limit=5)
+        presence.socket_closed(user.pk)
+        presence.last_socket_closed(user.pk)
+    time.sleep(0.05)
+    with django_assert_max_num_queries(1):
+        gone = dict(commands.presence_gone_offline())
+    assert gone == {alice.pk: [direct.pk], bob.pk: [direct.pk], carol.pk: []}
+
+
+async def test_ready_says_null_when_presence_is_unknown(alice, bob, monkeypatch):
+    def down() -> Any:
+        raise ConnectionError("cache down")
+
+    conversation, _ = await database_sync_to_async(conversation_start_direct)(user=alice, other_user_id=bob.pk)
+    monkeypatch.setattr(presence, "counters", down)
+    sock = Socket.for_user(await atoken_for(alice), conversation.pk)
+    assert (await sock.open())["online"] is None  # not [], which a client reads as "everyone is offline"
+    await sock.close()

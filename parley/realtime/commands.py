@@ -83,12 +83,10 @@ def socket_close(*, user_id: Any) -> bool:
 def presence_gone_offline() -> list[tuple[Any, list[int]]]:
     """Users whose offline grace ran out, each with the conversations to tell
     (parley.realtime.upkeep announces them)."""
-    gone = []
-    for user in presence.gone_offline():
-        user_id = get_user_model()._meta.pk.to_python(user)  # type: ignore[union-attr]
-        rows = selectors.memberships_with_size(user_id=user_id)
-        gone.append((user_id, [cid for cid, size in rows if size <= parley_settings.PRESENCE_MAX_MEMBERS]))
-    return gone
+    to_pk = get_user_model()._meta.pk.to_python  # type: ignore[union-attr]
+    users = [to_pk(user) for user in presence.gone_offline()]
+    rooms = selectors.small_conversations_of(user_ids=users, max_members=parley_settings.PRESENCE_MAX_MEMBERS)
+    return [(user_id, rooms[user_id]) for user_id in users]
 
 
 def socket_reauthenticate(*, token: str, user_id: Any) -> Authenticated:

@@ -45,6 +45,7 @@ from parley.selectors.sockets import (
     member_conversation_seqs,
     memberships_with_size,
     message_senders,
+    small_conversations_of,
 )
 
 __all__ = [
@@ -74,5 +75,6 @@ __all__ = [
     "message_senders",
     "messages_visible_to",
     "pins_json",
+    "small_conversations_of",
     "thread_replies",
 ]

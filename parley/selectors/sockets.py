@@ -45,6 +45,24 @@ def memberships_with_size(*, user_id: Any) -> list[tuple[int, int]]:
     return [(int(cid), int(size or 0)) for cid, size in _rows(sql, [_user_param(user_id)])]
 
 
+def small_conversations_of(*, user_ids: Collection[Any], max_members: int) -> dict[Any, list[int]]:
+    """The conversations of at most `max_members` members of each of `user_ids` (where
+    their presence is shared), in one query; keyed by the ids as given."""
+    by_param = {_user_param(u): u for u in user_ids}
+    if not by_param:
+        return {}
+    placeholders = ",".join(["%s"] * len(by_param))
+    sql = (
+        f"SELECT m.user_id, m.conversation_id FROM {_MEMBERSHIP} m WHERE m.user_id IN ({placeholders})"  # noqa: S608
+        f" AND (SELECT COUNT(*) FROM {_MEMBERSHIP} s WHERE s.conversation_id = m.conversation_id) <= %s"
+        " ORDER BY m.conversation_id"
+    )
+    found: dict[Any, list[int]] = {u: [] for u in user_ids}
+    for user, cid in _rows(sql, [*by_param, max_members]):
+        found[by_param[_user_param(user)]].append(int(cid))
+    return found
+
+
 def member_conversation_seqs(*, user_id: Any, conversation_ids: Collection[int] | None = None) -> dict[int, int]:
     """The last seq of each conversation the user is a member of now (of `conversation_ids`
     only, when given)."""
